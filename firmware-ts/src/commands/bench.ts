@@ -1,0 +1,22 @@
+/** `glasses bench`: benchmarks of the on-device stages, each beside its peer. */
+import { GlassesError } from '../errors.js';
+import { COMMON_USAGE, type Command } from './command.js';
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'benchmarks: `bench wake` (ms per frame, real-time factor, memory, latency, vs openwakeword-js)',
+  usage: `Usage: glasses bench wake [--json] [--rounds N]
+${COMMON_USAGE}`,
+  async run({ argv, out }) {
+    const [what, ...rest] = argv;
+    if (what === undefined || what === '--help' || what === '-h') {
+      out(this.usage);
+      return what === undefined ? 2 : 0;
+    }
+    if (what === 'wake') {
+      const { benchWake } = await import('../bench/wake.js');
+      return benchWake(rest, out);
+    }
+    throw new GlassesError('E_USAGE', `glasses bench: unknown benchmark "${what}" (wake)`);
+  },
+};

@@ -1,0 +1,56 @@
+/** What every `glasses` subcommand provides, and the helpers they share. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, type FrozenConfig } from '../config.js';
+import { GlassesError, messageOf } from '../errors.js';
+import { createLogger, type Log } from '../log.js';
+
+export interface CommandContext {
+  argv: string[];
+  /** stdout, for the command's results (JSON lines); logs go to stderr. */
+  out: (line: string) => void;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** Options every subcommand takes. */
+export const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const COMMON_USAGE = `Common options:
+  --config FILE       JSON config file (also GLASSES_CONFIG); GLASSES_* variables override it
+  --log-level LEVEL   fatal, error, warn, info, debug, trace or silent (logs go to stderr)
+  -h, --help          this help`;
+
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ options: O & typeof COMMON_OPTIONS; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new GlassesError('E_USAGE', `glasses ${command}: ${messageOf(err)} (see glasses ${command} --help)`);
+  }
+}
+
+export function boot(values: { config?: string | undefined; 'log-level'?: string | undefined }): {
+  config: FrozenConfig;
+  log: Log;
+} {
+  const overrides = values['log-level'] === undefined ? {} : { log: { level: values['log-level'] } };
+  const config = loadConfig({ ...(values.config === undefined ? {} : { file: values.config }), overrides });
+  return { config, log: createLogger(config.log) };
+}
+
+export function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,117 @@
+/** `glasses wake`: wake phrase detection over WAV files, or live from an ALSA microphone. */
+import { readWavAs16kMono } from '../audio/wav.js';
+import { splitChunks } from '../audio/chunk.js';
+import { GlassesError, isGlassesError, messageOf } from '../errors.js';
+import { createAlsaMic, createWakeEngine } from '../main.js';
+import { boot, COMMON_USAGE, parse, round, type Command } from './command.js';
+
+export const wakeCommand: Command = {
+  name: 'wake',
+  summary: 'detect wake phrases in WAV files, or live with --mic',
+  usage: `Usage: glasses wake [--phrase NAME]... [--vad] FILE.wav...
+       glasses wake [--phrase NAME]... [--vad] --mic [DEVICE]
+
+Prints one JSON line per detection: {"file","phrase","atMs","score"} (atMs from the start of the
+file), or {"device","phrase","atMs","score"} with --mic, live until Ctrl-C. Any WAV is accepted:
+other rates and channel counts are resampled and downmixed to 16 kHz mono.
+
+Options:
+  --phrase NAME       wake head to load (repeatable; default: config wake.phrases)
+  --threshold X       score threshold 0..1 for every phrase (default: config)
+  --vad               gate detections with Silero VAD
+  --chunk N           feed files in chunks of N samples (default 1280; results do not depend on it)
+  --mic [DEVICE]      listen on an ALSA capture device (default: config audio.micDevice)
+${COMMON_USAGE}`,
+
+  async run({ argv, out }) {
+    // `--mic` takes an optional device: `--mic` alone means the configured default.
+    const micAt = argv.indexOf('--mic');
+    let micDevice: string | undefined;
+    if (micAt >= 0) {
+      const next = argv[micAt + 1];
+      const hasDevice = next !== undefined && !next.startsWith('-');
+      micDevice = hasDevice ? next : '';
+      argv = [...argv.slice(0, micAt), ...argv.slice(micAt + (hasDevice ? 2 : 1))];
+    }
+    const { values, positionals } = parse('wake', argv, {
+      phrase: { type: 'string', multiple: true },
+      threshold: { type: 'string' },
+      vad: { type: 'boolean' },
+      chunk: { type: 'string' },
+    });
+    if (values.help === true) {
+      out(this.usage);
+      return 0;
+    }
+    if (micDevice === undefined && positionals.length === 0) {
+      throw new GlassesError('E_USAGE', 'glasses wake: give WAV files or --mic (see glasses wake --help)');
+    }
+    if (micDevice !== undefined && positionals.length > 0) {
+      throw new GlassesError('E_USAGE', 'glasses wake: --mic listens live; do not also give files');
+    }
+    const chunk = values.chunk === undefined ? 1280 : Number(values.chunk);
+    if (!Number.isInteger(chunk) || chunk < 1) {
+      throw new GlassesError('E_USAGE', `glasses wake: --chunk ${values.chunk ?? ''}: expected a positive whole number of samples`);
+    }
+    let threshold: number | undefined;
+    if (values.threshold !== undefined) {
+      threshold = Number(values.threshold);
+      if (!(threshold >= 0 && threshold <= 1)) {
+        throw new GlassesError('E_USAGE', `glasses wake: --threshold ${values.threshold}: expected a number from 0 to 1`);
+      }
+    }
+    const { config, log } = boot(values);
+    // --threshold replaces every per-phrase threshold too, so the flag means what it says.
+    const wakeConfig =
+      threshold === undefined ? config : { ...config, wake: { ...config.wake, scoreThreshold: threshold, thresholds: {} } };
+    const engine = await createWakeEngine(wakeConfig, log, {
+      ...(values.phrase === undefined ? {} : { phrases: values.phrase }),
+      ...(values.vad === true ? { vadGate: true } : {}),
+    });
+    try {
+      if (micDevice !== undefined) {
+        const device = micDevice === '' ? config.audio.micDevice : micDevice;
+        const controller = new AbortController();
+        const stop = (): void => {
+          controller.abort();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        try {
+          for await (const c of createAlsaMic(device, log).chunks(controller.signal)) {
+            for (const d of await engine.detector.push(c)) {
+              out(JSON.stringify({ device, phrase: d.phrase, atMs: d.atMs, score: round(d.score) }));
+            }
+          }
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+        return 0;
+      }
+      let failed = 0;
+      for (const file of positionals) {
+        engine.detector.reset();
+        try {
+          const audio = await readWavAs16kMono(file);
+          for (const c of splitChunks(audio.pcm, chunk)) {
+            for (const d of await engine.detector.push(c)) {
+              out(JSON.stringify({ file, phrase: d.phrase, atMs: d.atMs, score: round(d.score) }));
+            }
+          }
+        } catch (err) {
+          if (!isGlassesError(err)) throw err;
+          // Name the file and carry on with the others; the exit code reports the failure.
+          failed++;
+          log.error({ code: err.code, file }, err.message);
+        }
+      }
+      if (failed > 0) log.error({ failed, total: positionals.length }, `${failed} of ${positionals.length} files could not be read`);
+      return failed > 0 ? 1 : 0;
+    } catch (err) {
+      throw isGlassesError(err) ? err : new Error(`glasses wake: ${messageOf(err)}`, { cause: err });
+    } finally {
+      await engine.close();
+    }
+  },
+};

@@ -1,0 +1,207 @@
+/**
+ * One config schema with its defaults. Loaded from an optional JSON file and GLASSES_* environment
+ * variables, validated once at boot (unknown keys rejected), then frozen.
+ *
+ * Environment variables name a path with `__` between levels and SCREAMING_SNAKE for camelCase:
+ * `GLASSES_WAKE__REFRACTORY_MS=1500` sets `wake.refractoryMs`. Values are read as JSON when they parse
+ * (numbers, booleans, arrays), as plain strings otherwise. `GLASSES_CONFIG` names the config file.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { GlassesError, messageOf } from './errors.js';
+
+const unit = z.number().min(0).max(1);
+
+const wakeSchema = z
+  .object({
+    /** Wake heads loaded at once; names are models-manifest entries of kind `wake-head`. */
+    phrases: z.array(z.string().min(1)).min(1).default(['hey_jarvis']),
+    /** Score a head must reach to fire; per phrase, falling back to `scoreThreshold`. */
+    scoreThreshold: unit.default(0.5),
+    thresholds: z.record(z.string(), unit).default({}),
+    /** One utterance fires once: later crossings within this window are the same utterance. */
+    refractoryMs: z.number().int().min(0).max(60_000).default(2000),
+    vadGate: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Silero speech probability that counts as speech. */
+        threshold: unit.default(0.5),
+        /** How far back speech must have been heard for a detection to stand. */
+        lookbackMs: z.number().int().min(80).max(5000).default(1000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** `auto`: readable lines on a terminal, JSON otherwise (on the board, under systemd). */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      })
+      .strict()
+      .prefault({}),
+    models: z
+      .object({
+        /** Folder holding the model files and manifest.json; relative paths are from the package root. */
+        dir: z.string().min(1).default('models'),
+      })
+      .strict()
+      .prefault({}),
+    wake: wakeSchema.prefault({}),
+    audio: z
+      .object({
+        /** ALSA capture device (arecord -D). */
+        micDevice: z.string().min(1).default('default'),
+        /** ALSA playback device (aplay -D). */
+        speakerDevice: z.string().min(1).default('default'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type WakeConfig = Config['wake'];
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+export type FrozenConfig = DeepReadonly<Config>;
+
+const ENV_PREFIX = 'GLASSES_';
+const ENV_NOT_CONFIG = new Set(['GLASSES_CONFIG']);
+
+function camel(segment: string): string {
+  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function parseEnvValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+type Tree = Record<string, unknown>;
+
+function isTree(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Environment overrides as a tree, with each leaf's variable name kept for error messages. */
+export function envOverrides(env: NodeJS.ProcessEnv): { tree: Tree; sources: Map<string, string> } {
+  const tree: Tree = {};
+  const sources = new Map<string, string>();
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || ENV_NOT_CONFIG.has(name) || raw === undefined) continue;
+    const path = name.slice(ENV_PREFIX.length).split('__').map(camel);
+    let node = tree;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      node = isTree(next) ? next : (node[key] = {});
+    }
+    node[path[path.length - 1] ?? ''] = parseEnvValue(raw);
+    sources.set(path.join('.'), name);
+  }
+  return { tree, sources };
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isTree(b) && isTree(v) ? merge(b, v) : v;
+  }
+  return out;
+}
+
+function valueAt(tree: unknown, path: readonly PropertyKey[]): unknown {
+  let node = tree;
+  for (const key of path) {
+    if (!isTree(node) && !Array.isArray(node)) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export interface LoadConfigOptions {
+  /** A JSON config file; `GLASSES_CONFIG` names one when this is absent. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides from the command line, applied last. */
+  overrides?: Tree;
+}
+
+/** Reads, validates and freezes the config. Throws E_CONFIG_FILE or E_CONFIG_INVALID. */
+export function loadConfig(options: LoadConfigOptions = {}): FrozenConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.GLASSES_CONFIG;
+  let fromFile: Tree = {};
+  if (file !== undefined && file !== '') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new GlassesError('E_CONFIG_FILE', `config file ${file}: cannot read it (${messageOf(err)})`, {
+        details: { file },
+        cause: err,
+      });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new GlassesError('E_CONFIG_FILE', `config file ${file}: not valid JSON (${messageOf(err)})`, {
+        details: { file },
+        cause: err,
+      });
+    }
+    if (!isTree(parsed)) {
+      throw new GlassesError('E_CONFIG_FILE', `config file ${file}: expected a JSON object at the top level`, {
+        details: { file },
+      });
+    }
+    fromFile = parsed;
+  }
+  const { tree: fromEnv, sources } = envOverrides(env);
+  const raw = merge(merge(fromFile, fromEnv), options.overrides ?? {});
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      return keys
+        .map((path) => {
+          const key = path.map(String).join('.');
+          const where = sources.get(key) ?? (file !== undefined ? `${file}: ${key}` : key);
+          if (issue.code === 'unrecognized_keys') return `${where}: unknown key`;
+          const value = JSON.stringify(valueAt(raw, path)) ?? 'undefined';
+          return `${where} = ${value}: ${issue.message}`;
+        })
+        .join('\n');
+    });
+    throw new GlassesError('E_CONFIG_INVALID', `invalid config:\n${lines.join('\n')}`, {
+      details: { file, issues: result.error.issues.length },
+    });
+  }
+  return deepFreeze(result.data);
+}
+
+/** Threshold for a phrase: its own if set, otherwise the shared one. */
+export function thresholdFor(wake: DeepReadonly<WakeConfig>, phrase: string): number {
+  return wake.thresholds[phrase] ?? wake.scoreThreshold;
+}

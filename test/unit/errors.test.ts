@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, GlassesError } from '../../firmware-ts/src/errors.js';
+import { PACKAGE_ROOT } from '../../firmware-ts/src/paths.js';
+
+describe('error codes', () => {
+  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+
+  it.each(Object.keys(ERROR_CODES))('%s is documented in the README error table', (code) => {
+    expect(readme).toMatch(new RegExp(`^\\|\\s*\`${code}\`\\s*\\|`, 'm'));
+  });
+
+  it('the README lists no code that does not exist', () => {
+    const listed = [...readme.matchAll(/^\|\s*`(E_[A-Z_]+)`\s*\|/gm)].map((m) => m[1]);
+    expect(listed.filter((c) => c !== undefined && !(c in ERROR_CODES))).toEqual([]);
+  });
+
+  it('carries code, retryable and details', () => {
+    const e = new GlassesError('E_MIC_OPEN', 'microphone hw:9: no such device', { details: { device: 'hw:9' } });
+    expect(e.retryable).toBe(true);
+    expect(e.details).toEqual({ device: 'hw:9' });
+    expect(JSON.parse(JSON.stringify(e))).toEqual({
+      code: 'E_MIC_OPEN',
+      message: 'microphone hw:9: no such device',
+      retryable: true,
+    });
+  });
+});
