@@ -1,0 +1,95 @@
+/** The `glasses` command as a user runs it: the built CLI in a child process. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../firmware-ts/src/paths.js';
+import { WAKE_FIXTURES } from '../helpers/fixtures.js';
+
+const CLI = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
+
+async function glasses(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('glasses CLI', () => {
+  it('--help lists every subcommand with one line each', async () => {
+    const r = await glasses(['--help']);
+    expect(r.code).toBe(0);
+    for (const name of ['run', 'wake', 'bench', 'models']) expect(r.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
+  });
+
+  it('wake prints one JSON line per detection, with file, phrase, atMs and score', async () => {
+    const file = join(WAKE_FIXTURES, 'multi', 'jarvis_twice.wav');
+    const r = await glasses(['wake', '--log-level', 'warn', '--phrase', 'hey_jarvis', file]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    for (const l of lines) {
+      expect(Object.keys(l)).toEqual(['file', 'phrase', 'atMs', 'score']);
+      expect(l.file).toBe(file);
+      expect(l.score).toBeGreaterThan(0.5);
+    }
+  });
+
+  it('processes the other files, then names the bad ones and exits non-zero', async () => {
+    const good = join(WAKE_FIXTURES, 'pos', 'hey_jarvis', 'en-us_140_35.wav');
+    const missing = join(WAKE_FIXTURES, 'does-not-exist.wav');
+    const corrupt = join(WAKE_FIXTURES, 'bad', 'truncated.wav');
+    const r = await glasses(['wake', '--log-level', 'error', missing, corrupt, good], { GLASSES_LOG__FORMAT: 'json' });
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file)).toEqual([good]);
+    expect(r.stderr).toContain(missing);
+    expect(r.stderr).toContain('E_AUDIO_FILE_MISSING');
+    expect(r.stderr).toContain(corrupt);
+    expect(r.stderr).toContain('E_AUDIO_FILE_INVALID');
+  });
+
+  it('stops on a bad config value, naming the variable, the value and what was expected', async () => {
+    const r = await glasses(['wake', join(WAKE_FIXTURES, 'neg', 'silence_10s.wav')], {
+      GLASSES_WAKE__SCORE_THRESHOLD: '2',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('E_CONFIG_INVALID');
+    expect(r.stderr).toContain('GLASSES_WAKE__SCORE_THRESHOLD = 2');
+    expect(r.stderr).toMatch(/<=1/);
+  });
+
+  it('refuses an unknown phrase, listing the known ones', async () => {
+    const r = await glasses(['wake', '--phrase', 'hey_nobody', join(WAKE_FIXTURES, 'neg', 'silence_10s.wav')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('E_MODEL_UNKNOWN');
+    expect(r.stderr).toContain('hey_jarvis');
+  });
+
+  it('a usage error exits 2', async () => {
+    expect((await glasses(['wake', '--bogus'])).code).toBe(2);
+    expect((await glasses(['nonsense'])).code).toBe(2);
+  });
+
+  it('models verifies every model file against the manifest', async () => {
+    const r = await glasses(['models', '--json']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: string; licence: string });
+    expect(rows.length).toBeGreaterThanOrEqual(7);
+    expect(rows.every((row) => row.status === 'ok')).toBe(true);
+  });
+
+  it('run on its embedded default replays the bundled samples and finds the wake phrases in them', async () => {
+    const r = await glasses(['run', '--demo', '--log-level', 'warn']);
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; phrase: string; source: string });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'wake', phrase: 'hey_jarvis', source: 'hey_jarvis_what_time.wav' }));
+  });
+});
