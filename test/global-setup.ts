@@ -3,5 +3,7 @@ import { join } from 'node:path';
 
 /** The audio fixtures are generated (espeak-ng, sox), not committed; the script skips when up to date. */
 export default function setup(): void {
-  execFileSync('bash', [join(import.meta.dirname, '..', 'scripts', 'make-fixtures.sh')], { stdio: 'inherit' });
+  execFileSync('bash', [join(import.meta.dirname, '..', 'scripts', 'make-fixtures.sh')], {
+    stdio: 'inherit',
+  });
 }

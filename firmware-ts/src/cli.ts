@@ -23,7 +23,10 @@ function help(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     out(help());
@@ -41,10 +44,11 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
       process.stderr.write(`glasses ${name}: ${err.code}: ${err.message}\n`);
       return err.code === 'E_USAGE' ? 2 : 1;
     }
-    process.stderr.write(`glasses ${name}: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : messageOf(err)}\n`);
+    process.stderr.write(
+      `glasses ${name}: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : messageOf(err)}\n`,
+    );
     return 1;
   }
 }
-
 
 process.exitCode = await main(process.argv.slice(2));

@@ -172,9 +172,13 @@ export function loadConfig(options: LoadConfigOptions = {}): FrozenConfig {
       });
     }
     if (!isTree(parsed)) {
-      throw new GlassesError('E_CONFIG_FILE', `config file ${file}: expected a JSON object at the top level`, {
-        details: { file },
-      });
+      throw new GlassesError(
+        'E_CONFIG_FILE',
+        `config file ${file}: expected a JSON object at the top level`,
+        {
+          details: { file },
+        },
+      );
     }
     fromFile = parsed;
   }
@@ -183,13 +187,15 @@ export function loadConfig(options: LoadConfigOptions = {}): FrozenConfig {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      const keys =
+        issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
       return keys
         .map((path) => {
           const key = path.map(String).join('.');
           const where = sources.get(key) ?? (file !== undefined ? `${file}: ${key}` : key);
           if (issue.code === 'unrecognized_keys') return `${where}: unknown key`;
-          const value = JSON.stringify(valueAt(raw, path)) ?? 'undefined';
+          const at = valueAt(raw, path);
+          const value = at === undefined ? 'missing' : JSON.stringify(at);
           return `${where} = ${value}: ${issue.message}`;
         })
         .join('\n');
@@ -203,5 +209,5 @@ export function loadConfig(options: LoadConfigOptions = {}): FrozenConfig {
 
 /** Threshold for a phrase: its own if set, otherwise the shared one. */
 export function thresholdFor(wake: DeepReadonly<WakeConfig>, phrase: string): number {
-  return wake.thresholds[phrase] ?? wake.scoreThreshold;
+  return new Map(Object.entries(wake.thresholds)).get(phrase) ?? wake.scoreThreshold;
 }

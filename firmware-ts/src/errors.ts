@@ -4,32 +4,57 @@
  */
 
 export const ERROR_CODES = {
-  E_USAGE: { retryable: false, summary: 'The command line is wrong: unknown subcommand, flag or missing argument.' },
+  E_USAGE: {
+    retryable: false,
+    summary: 'The command line is wrong: unknown subcommand, flag or missing argument.',
+  },
   E_CONFIG_FILE: { retryable: false, summary: 'The config file cannot be read or is not valid JSON.' },
   E_CONFIG_INVALID: {
     retryable: false,
     summary: 'A config value (file or GLASSES_* variable) is unknown or of the wrong type or range.',
   },
-  E_MODEL_MANIFEST: { retryable: false, summary: 'models/manifest.json is missing, unreadable or malformed.' },
-  E_MODEL_UNKNOWN: { retryable: false, summary: 'A model or wake phrase is not listed in the models manifest.' },
+  E_MODEL_MANIFEST: {
+    retryable: false,
+    summary: 'models/manifest.json is missing, unreadable or malformed.',
+  },
+  E_MODEL_UNKNOWN: {
+    retryable: false,
+    summary: 'A model or wake phrase is not listed in the models manifest.',
+  },
   E_MODEL_MISSING: { retryable: false, summary: 'A model file listed in the manifest is not on disk.' },
   E_MODEL_CHECKSUM: {
     retryable: false,
-    summary: 'A model file does not match the sha256 (or size) in the manifest: corrupt, truncated or replaced.',
+    summary:
+      'A model file does not match the sha256 (or size) in the manifest: corrupt, truncated or replaced.',
   },
   E_MODEL_LOAD: { retryable: false, summary: 'The inference engine refused a model file.' },
-  E_MODEL_SHAPE: { retryable: false, summary: "A model's inputs or outputs differ from what the manifest says." },
+  E_MODEL_SHAPE: {
+    retryable: false,
+    summary: "A model's inputs or outputs differ from what the manifest says.",
+  },
   E_AUDIO_FILE_MISSING: { retryable: false, summary: 'An audio file does not exist or cannot be read.' },
   E_AUDIO_FILE_INVALID: {
     retryable: false,
     summary: 'An audio file is empty, truncated, not a WAV, or in an encoding the runtime does not read.',
   },
-  E_AUDIO_FORMAT: { retryable: false, summary: 'An audio chunk has a sample rate or channel count a stage cannot take.' },
-  E_MIC_OPEN: { retryable: true, summary: 'The capture device cannot be opened (missing, busy, or arecord absent).' },
+  E_AUDIO_FORMAT: {
+    retryable: false,
+    summary: 'An audio chunk has a sample rate or channel count a stage cannot take.',
+  },
+  E_MIC_OPEN: {
+    retryable: true,
+    summary: 'The capture device cannot be opened (missing, busy, or arecord absent).',
+  },
   E_MIC_FAILED: { retryable: true, summary: 'The capture device stopped delivering audio.' },
-  E_SPEAKER_OPEN: { retryable: true, summary: 'The playback device cannot be opened (missing, busy, or aplay absent).' },
+  E_SPEAKER_OPEN: {
+    retryable: true,
+    summary: 'The playback device cannot be opened (missing, busy, or aplay absent).',
+  },
   E_SPEAKER_FAILED: { retryable: true, summary: 'Playback failed part-way.' },
-  E_ABORTED: { retryable: true, summary: 'An operation was cancelled by its AbortSignal (barge-in, stop, shutdown).' },
+  E_ABORTED: {
+    retryable: true,
+    summary: 'An operation was cancelled by its AbortSignal (barge-in, stop, shutdown).',
+  },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -40,7 +65,11 @@ export class GlassesError extends Error {
   /** Structured facts for logs (file, field, device); never audio, images or transcripts. */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GlassesError';
     this.code = code;

@@ -31,12 +31,19 @@ export interface WakeEngineOptions {
   onFrame?: (frame: FrameScores) => void;
 }
 
-export async function createWakeEngine(config: FrozenConfig, log: Log, options: WakeEngineOptions = {}): Promise<WakeEngine> {
+export async function createWakeEngine(
+  config: FrozenConfig,
+  log: Log,
+  options: WakeEngineOptions = {},
+): Promise<WakeEngine> {
   const modelsDir = fromRoot(config.models.dir);
   const manifest = await loadManifest(modelsDir);
   const load = createOnnxLoader({ modelsDir });
   const loaded: InferenceModel[] = [];
-  const track = async (name: string, kind: 'wake-features' | 'wake-head' | 'vad'): Promise<InferenceModel> => {
+  const track = async (
+    name: string,
+    kind: 'wake-features' | 'wake-head' | 'vad',
+  ): Promise<InferenceModel> => {
     const model = await load(findModel(manifest, name, kind));
     loaded.push(model);
     return model;
@@ -53,7 +60,11 @@ export async function createWakeEngine(config: FrozenConfig, log: Log, options: 
     const phrases = options.phrases ?? config.wake.phrases;
     const heads = [];
     for (const phrase of new Set(phrases)) {
-      heads.push({ phrase, model: await track(phrase, 'wake-head'), threshold: thresholdFor(config.wake, phrase) });
+      heads.push({
+        phrase,
+        model: await track(phrase, 'wake-head'),
+        threshold: thresholdFor(config.wake, phrase),
+      });
     }
     let vadGate: VadGate | undefined;
     if (options.vadGate ?? config.wake.vadGate.enabled) {
@@ -72,7 +83,10 @@ export async function createWakeEngine(config: FrozenConfig, log: Log, options: 
       ...(vadGate === undefined ? {} : { vadGate }),
       ...(options.onFrame === undefined ? {} : { onFrame: options.onFrame }),
     });
-    wakeLog.info({ phrases: detector.phrases, vadGate: vadGate !== undefined, models: loaded.length }, 'wake engine ready');
+    wakeLog.info(
+      { phrases: detector.phrases, vadGate: vadGate !== undefined, models: loaded.length },
+      'wake engine ready',
+    );
     return { detector, features, close };
   } catch (err) {
     await close();
@@ -88,7 +102,12 @@ export function createAlsaMic(device: string, log: Log): Mic {
   return new AlsaMic({ device, log: log.child({ component: 'mic' }) });
 }
 
-export function createFileMic(file: string, pace: 'realtime' | 'fast', clock: Clock, chunkSamples?: number): Mic {
+export function createFileMic(
+  file: string,
+  pace: 'realtime' | 'fast',
+  clock: Clock,
+  chunkSamples?: number,
+): Mic {
   return new WavFileMic({ file, pace, clock, ...(chunkSamples === undefined ? {} : { chunkSamples }) });
 }
 

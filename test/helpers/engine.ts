@@ -10,7 +10,11 @@ export function realEngine(options: WakeEngineOptions = {}): Promise<WakeEngine>
   return createWakeEngine(loadConfig({ env: {} }), silentLogger(), options);
 }
 
-export async function detectFile(engine: WakeEngine, file: string, chunkSamples = 1280): Promise<Detection[]> {
+export async function detectFile(
+  engine: WakeEngine,
+  file: string,
+  chunkSamples = 1280,
+): Promise<Detection[]> {
   engine.detector.reset();
   const { pcm } = await readWavAs16kMono(file);
   const out: Detection[] = [];

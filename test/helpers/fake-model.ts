@@ -7,12 +7,17 @@ export class FakeModel implements InferenceModel {
     readonly name: string,
     readonly inputNames: readonly string[],
     readonly outputNames: readonly string[],
-    private readonly fn: (call: number, feeds: Readonly<Record<string, Tensor>>) => Record<string, Float32Array>,
+    private readonly fn: (
+      call: number,
+      feeds: Readonly<Record<string, Tensor>>,
+    ) => Record<string, Float32Array>,
   ) {}
 
   run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, FloatTensor>> {
     const out = this.fn(this.calls++, feeds);
-    return Promise.resolve(Object.fromEntries(Object.entries(out).map(([k, data]) => [k, { data, dims: [data.length] }])));
+    return Promise.resolve(
+      Object.fromEntries(Object.entries(out).map(([k, data]) => [k, { data, dims: [data.length] }])),
+    );
   }
 
   release(): Promise<void> {

@@ -102,7 +102,10 @@ describe('ALSA speaker (aplay)', () => {
   it('names the device when aplay cannot open it', async () => {
     const speaker = new AplaySpeaker({ device: 'no_such_speaker', log: silentLogger() });
     const err = await speaker
-      .play([{ pcm: new Int16Array(160), sampleRateHz: 16000, channels: 1, tsMs: 0 }], new AbortController().signal)
+      .play(
+        [{ pcm: new Int16Array(160), sampleRateHz: 16000, channels: 1, tsMs: 0 }],
+        new AbortController().signal,
+      )
       .catch((e: unknown) => e);
     expect(isGlassesError(err, 'E_SPEAKER_OPEN')).toBe(true);
     expect((err as Error).message).toContain('no_such_speaker');
@@ -112,10 +115,14 @@ describe('ALSA speaker (aplay)', () => {
 describe('glasses wake --mic', () => {
   it('prints detections live from the capture device and exits 0 on Ctrl-C', async () => {
     const cli = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
-    const child = spawn(process.execPath, [cli, 'wake', '--log-level', 'warn', '--mic', devices.captureDevice], {
-      env: devices.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [cli, 'wake', '--log-level', 'warn', '--mic', devices.captureDevice],
+      {
+        env: devices.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     const lines = new Promise<string[]>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {

@@ -27,14 +27,18 @@ describe('glasses CLI', () => {
   it('--help lists every subcommand with one line each', async () => {
     const r = await glasses(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['run', 'wake', 'bench', 'models']) expect(r.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
+    for (const name of ['run', 'wake', 'bench', 'models'])
+      expect(r.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
   });
 
   it('wake prints one JSON line per detection, with file, phrase, atMs and score', async () => {
     const file = join(WAKE_FIXTURES, 'multi', 'jarvis_twice.wav');
     const r = await glasses(['wake', '--log-level', 'warn', '--phrase', 'hey_jarvis', file]);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
     for (const l of lines) {
       expect(Object.keys(l)).toEqual(['file', 'phrase', 'atMs', 'score']);
@@ -47,9 +51,16 @@ describe('glasses CLI', () => {
     const good = join(WAKE_FIXTURES, 'pos', 'hey_jarvis', 'en-us_140_35.wav');
     const missing = join(WAKE_FIXTURES, 'does-not-exist.wav');
     const corrupt = join(WAKE_FIXTURES, 'bad', 'truncated.wav');
-    const r = await glasses(['wake', '--log-level', 'error', missing, corrupt, good], { GLASSES_LOG__FORMAT: 'json' });
+    const r = await glasses(['wake', '--log-level', 'error', missing, corrupt, good], {
+      GLASSES_LOG__FORMAT: 'json',
+    });
     expect(r.code).toBe(1);
-    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file)).toEqual([good]);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { file: string }).file),
+    ).toEqual([good]);
     expect(r.stderr).toContain(missing);
     expect(r.stderr).toContain('E_AUDIO_FILE_MISSING');
     expect(r.stderr).toContain(corrupt);
@@ -67,7 +78,12 @@ describe('glasses CLI', () => {
   });
 
   it('refuses an unknown phrase, listing the known ones', async () => {
-    const r = await glasses(['wake', '--phrase', 'hey_nobody', join(WAKE_FIXTURES, 'neg', 'silence_10s.wav')]);
+    const r = await glasses([
+      'wake',
+      '--phrase',
+      'hey_nobody',
+      join(WAKE_FIXTURES, 'neg', 'silence_10s.wav'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('E_MODEL_UNKNOWN');
     expect(r.stderr).toContain('hey_jarvis');
@@ -81,7 +97,10 @@ describe('glasses CLI', () => {
   it('models verifies every model file against the manifest', async () => {
     const r = await glasses(['models', '--json']);
     expect(r.code).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: string; licence: string });
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: string; licence: string });
     expect(rows.length).toBeGreaterThanOrEqual(7);
     expect(rows.every((row) => row.status === 'ok')).toBe(true);
   });
@@ -89,7 +108,12 @@ describe('glasses CLI', () => {
   it('run on its embedded default replays the bundled samples and finds the wake phrases in them', async () => {
     const r = await glasses(['run', '--demo', '--log-level', 'warn']);
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; phrase: string; source: string });
-    expect(events).toContainEqual(expect.objectContaining({ type: 'wake', phrase: 'hey_jarvis', source: 'hey_jarvis_what_time.wav' }));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; phrase: string; source: string });
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'wake', phrase: 'hey_jarvis', source: 'hey_jarvis_what_time.wav' }),
+    );
   });
 });

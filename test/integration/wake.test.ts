@@ -17,7 +17,12 @@ import { PRETRAINED_PHRASES, WAKE_FIXTURES, wavsIn } from '../helpers/fixtures.j
  */
 const KNOWN_MISSES: Record<string, string[]> = {
   hey_jarvis: [],
-  alexa: ['en-029+f2_140_65.wav', 'en-029+f2_190_35.wav', 'en-us+f3_165_35_noise10.wav', 'en-us_140_35_noise10.wav'],
+  alexa: [
+    'en-029+f2_140_65.wav',
+    'en-029+f2_190_35.wav',
+    'en-us+f3_165_35_noise10.wav',
+    'en-us_140_35_noise10.wav',
+  ],
   hey_mycroft: ['en-029+f2_140_65.wav', 'en-us+f3_165_35_noise10.wav', 'en-us_140_35_noise10.wav'],
   hey_rhasspy: ['en-us+f3_165_35.wav', 'en-us+f3_165_35_noise10.wav', 'en-us+f3_190_65.wav'],
 };
@@ -36,25 +41,33 @@ afterAll(async () => {
 });
 
 describe('wake engine on generated fixtures', () => {
-  it.each(PRETRAINED_PHRASES)('%s: every positive detected exactly once, but for the known misses', async (phrase) => {
-    const missed: string[] = [];
-    for (const file of wavsIn(join(WAKE_FIXTURES, 'pos', phrase))) {
-      const d = await detectFile(engine, file);
-      const mine = d.filter((x) => x.phrase === phrase);
-      expect(mine.length, `${basename(file)}: ${JSON.stringify(d)}`).toBeLessThanOrEqual(1);
-      if (mine.length === 0) missed.push(basename(file));
-      // No other head fires on this phrase.
-      expect(d.filter((x) => x.phrase !== phrase), basename(file)).toEqual([]);
-    }
-    expect(missed).toEqual(KNOWN_MISSES[phrase]);
-  });
+  it.each(PRETRAINED_PHRASES)(
+    '%s: every positive detected exactly once, but for the known misses',
+    async (phrase) => {
+      const missed: string[] = [];
+      for (const file of wavsIn(join(WAKE_FIXTURES, 'pos', phrase))) {
+        const d = await detectFile(engine, file);
+        const mine = d.filter((x) => x.phrase === phrase);
+        expect(mine.length, `${basename(file)}: ${JSON.stringify(d)}`).toBeLessThanOrEqual(1);
+        if (mine.length === 0) missed.push(basename(file));
+        // No other head fires on this phrase.
+        expect(
+          d.filter((x) => x.phrase !== phrase),
+          basename(file),
+        ).toEqual([]);
+      }
+      expect(missed).toEqual(KNOWN_MISSES[phrase]);
+    },
+  );
 
   it('no detection on ordinary speech, silence and noise; near-misses only where listed', async () => {
     const falseAccepts: string[] = [];
     for (const file of wavsIn(join(WAKE_FIXTURES, 'neg'))) {
       for (const d of await detectFile(engine, file)) falseAccepts.push(`${d.phrase}:${basename(file)}`);
     }
-    const expected = Object.entries(KNOWN_FALSE_ACCEPTS).flatMap(([p, files]) => files.map((f) => `${p}:${f}`));
+    const expected = Object.entries(KNOWN_FALSE_ACCEPTS).flatMap(([p, files]) =>
+      files.map((f) => `${p}:${f}`),
+    );
     expect(falseAccepts.sort()).toEqual(expected.sort());
     expect(falseAccepts.filter((f) => f.startsWith('hey_jarvis:'))).toEqual([]);
   });
@@ -75,7 +88,9 @@ describe('wake engine on generated fixtures', () => {
       const reference = await detectFile(engine, file, 1280);
       expect(reference.length, basename(file)).toBeGreaterThan(0);
       for (const chunk of [1024, 2560, 333, 4099]) {
-        expect(await detectFile(engine, file, chunk), `${basename(file)} in chunks of ${chunk}`).toEqual(reference);
+        expect(await detectFile(engine, file, chunk), `${basename(file)} in chunks of ${chunk}`).toEqual(
+          reference,
+        );
       }
     }
   });

@@ -73,7 +73,9 @@ describe('config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'glasses.json');
     writeFileSync(file, JSON.stringify({ wake: { refactoryMs: 10 } }));
-    expect(configError(() => loadConfig({ file, env: {} })).message).toContain('wake.refactoryMs: unknown key');
+    expect(configError(() => loadConfig({ file, env: {} })).message).toContain(
+      'wake.refactoryMs: unknown key',
+    );
     expect(configError(() => loadConfig({ env: { GLASSES_WAKEUP: '1' } })).message).toContain(
       'GLASSES_WAKEUP: unknown key',
     );

@@ -17,7 +17,9 @@ describe('error codes', () => {
   });
 
   it('carries code, retryable and details', () => {
-    const e = new GlassesError('E_MIC_OPEN', 'microphone hw:9: no such device', { details: { device: 'hw:9' } });
+    const e = new GlassesError('E_MIC_OPEN', 'microphone hw:9: no such device', {
+      details: { device: 'hw:9' },
+    });
     expect(e.retryable).toBe(true);
     expect(e.details).toEqual({ device: 'hw:9' });
     expect(JSON.parse(JSON.stringify(e))).toEqual({

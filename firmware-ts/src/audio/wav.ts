@@ -58,7 +58,10 @@ export function decodeWav(buf: Buffer, file: string): DecodedWav {
       let length = size;
       if (size > available) {
         if (!STREAMING_SIZES.has(size)) {
-          throw invalid(file, `truncated: the header announces ${size} bytes of audio, the file holds ${available}`);
+          throw invalid(
+            file,
+            `truncated: the header announces ${size} bytes of audio, the file holds ${available}`,
+          );
         }
         length = available;
       } else if (size === 0 && available > 0) {
@@ -152,6 +155,11 @@ export function encodeWav(pcm: Int16Array, sampleRateHz: number, channels: numbe
   return buf;
 }
 
-export async function writeWav(file: string, pcm: Int16Array, sampleRateHz: number, channels = 1): Promise<void> {
+export async function writeWav(
+  file: string,
+  pcm: Int16Array,
+  sampleRateHz: number,
+  channels = 1,
+): Promise<void> {
   await writeFileAtomic(file, encodeWav(pcm, sampleRateHz, channels));
 }

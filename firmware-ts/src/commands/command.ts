@@ -33,11 +33,21 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   command: string,
   argv: string[],
   options: O,
-): ReturnType<typeof parseArgs<{ options: O & typeof COMMON_OPTIONS; allowPositionals: true; strict: true }>> {
+): ReturnType<
+  typeof parseArgs<{ options: O & typeof COMMON_OPTIONS; allowPositionals: true; strict: true }>
+> {
   try {
-    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { ...COMMON_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
-    throw new GlassesError('E_USAGE', `glasses ${command}: ${messageOf(err)} (see glasses ${command} --help)`);
+    throw new GlassesError(
+      'E_USAGE',
+      `glasses ${command}: ${messageOf(err)} (see glasses ${command} --help)`,
+    );
   }
 }
 

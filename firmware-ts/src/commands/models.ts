@@ -42,7 +42,11 @@ ${COMMON_USAGE}`,
           : `${m.name.padEnd(16)} ${m.kind.padEnd(14)} ${m.licence.padEnd(17)} ${source.padEnd(34)} ${status}`,
       );
     }
-    if (bad > 0) throw new GlassesError('E_MODEL_CHECKSUM', `${bad} of ${manifest.models.length} model files do not match ${dir}/manifest.json`);
+    if (bad > 0)
+      throw new GlassesError(
+        'E_MODEL_CHECKSUM',
+        `${bad} of ${manifest.models.length} model files do not match ${dir}/manifest.json`,
+      );
     return 0;
   },
 };

@@ -55,14 +55,31 @@ ${COMMON_USAGE}`,
               label: f,
               mic: createFileMic(join(SAMPLES_DIR, f), values.realtime === true ? 'realtime' : 'fast', clock),
             }))
-        : [{ label: values.mic ?? config.audio.micDevice, mic: createAlsaMic(values.mic ?? config.audio.micDevice, log) }];
-      if (demo) runLog.info({ samples: sources.length, dir: SAMPLES_DIR }, 'no microphone: replaying the bundled samples');
+        : [
+            {
+              label: values.mic ?? config.audio.micDevice,
+              mic: createAlsaMic(values.mic ?? config.audio.micDevice, log),
+            },
+          ];
+      if (demo)
+        runLog.info(
+          { samples: sources.length, dir: SAMPLES_DIR },
+          'no microphone: replaying the bundled samples',
+        );
       for (const { label, mic } of sources) {
         engine.detector.reset();
         const started = clock.now();
         for await (const chunk of mic.chunks(controller.signal)) {
           for (const d of await engine.detector.push(chunk)) {
-            out(JSON.stringify({ type: 'wake', source: label, phrase: d.phrase, atMs: d.atMs, score: round(d.score) }));
+            out(
+              JSON.stringify({
+                type: 'wake',
+                source: label,
+                phrase: d.phrase,
+                atMs: d.atMs,
+                score: round(d.score),
+              }),
+            );
           }
         }
         runLog.info({ source: label, ms: Math.round(clock.now() - started) }, 'source done');

@@ -51,19 +51,27 @@ ${COMMON_USAGE}`,
     }
     const chunk = values.chunk === undefined ? 1280 : Number(values.chunk);
     if (!Number.isInteger(chunk) || chunk < 1) {
-      throw new GlassesError('E_USAGE', `glasses wake: --chunk ${values.chunk ?? ''}: expected a positive whole number of samples`);
+      throw new GlassesError(
+        'E_USAGE',
+        `glasses wake: --chunk ${values.chunk ?? ''}: expected a positive whole number of samples`,
+      );
     }
     let threshold: number | undefined;
     if (values.threshold !== undefined) {
       threshold = Number(values.threshold);
       if (!(threshold >= 0 && threshold <= 1)) {
-        throw new GlassesError('E_USAGE', `glasses wake: --threshold ${values.threshold}: expected a number from 0 to 1`);
+        throw new GlassesError(
+          'E_USAGE',
+          `glasses wake: --threshold ${values.threshold}: expected a number from 0 to 1`,
+        );
       }
     }
     const { config, log } = boot(values);
     // --threshold replaces every per-phrase threshold too, so the flag means what it says.
     const wakeConfig =
-      threshold === undefined ? config : { ...config, wake: { ...config.wake, scoreThreshold: threshold, thresholds: {} } };
+      threshold === undefined
+        ? config
+        : { ...config, wake: { ...config.wake, scoreThreshold: threshold, thresholds: {} } };
     const engine = await createWakeEngine(wakeConfig, log, {
       ...(values.phrase === undefined ? {} : { phrases: values.phrase }),
       ...(values.vad === true ? { vadGate: true } : {}),
@@ -106,7 +114,11 @@ ${COMMON_USAGE}`,
           log.error({ code: err.code, file }, err.message);
         }
       }
-      if (failed > 0) log.error({ failed, total: positionals.length }, `${failed} of ${positionals.length} files could not be read`);
+      if (failed > 0)
+        log.error(
+          { failed, total: positionals.length },
+          `${failed} of ${positionals.length} files could not be read`,
+        );
       return failed > 0 ? 1 : 0;
     } catch (err) {
       throw isGlassesError(err) ? err : new Error(`glasses wake: ${messageOf(err)}`, { cause: err });

@@ -16,7 +16,7 @@ interface RecordModule {
   record(options: Record<string, unknown>): Recording;
 }
 // node-record-lpcm16 is CommonJS without types.
-const { record } = createRequire(import.meta.url)('node-record-lpcm16') as RecordModule;
+const recorder = createRequire(import.meta.url)('node-record-lpcm16') as RecordModule;
 
 export interface AlsaMicOptions {
   /** ALSA capture device, as for `arecord -D`. */
@@ -33,7 +33,7 @@ export class AlsaMic implements Mic {
 
   async *chunks(signal: AbortSignal): AsyncIterable<AudioChunk> {
     const { device, log } = this.options;
-    const rec = record({
+    const rec = recorder.record({
       recorder: 'arecord',
       device,
       sampleRate: MODEL_SAMPLE_RATE_HZ,
@@ -49,7 +49,9 @@ export class AlsaMic implements Mic {
     proc.on('error', (err) => {
       spawnError = err;
     });
-    const exit = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
+    const exit = new Promise<number | null>((resolve) => {
+      proc.on('close', resolve);
+    });
     // The library also reports a failed exit as an 'error' string on the stream; the exit code below says it better.
     const stream = rec.stream();
     stream.on('error', () => undefined);
@@ -80,10 +82,14 @@ export class AlsaMic implements Mic {
     const code = await exit;
     if (signal.aborted) return;
     if (spawnError !== undefined) {
-      throw new GlassesError('E_MIC_OPEN', `microphone ${device}: cannot start arecord (${spawnError.message}); install alsa-utils`, {
-        details: { device },
-        cause: spawnError,
-      });
+      throw new GlassesError(
+        'E_MIC_OPEN',
+        `microphone ${device}: cannot start arecord (${spawnError.message}); install alsa-utils`,
+        {
+          details: { device },
+          cause: spawnError,
+        },
+      );
     }
     if (code !== 0) {
       const why = stderr.trim().split('\n').pop() ?? '';

@@ -21,17 +21,23 @@ export class AplaySpeaker implements Speaker {
 
   async play(audio: AsyncIterable<AudioChunk> | Iterable<AudioChunk>, signal: AbortSignal): Promise<void> {
     const { device } = this.options;
-    const iterator = (Symbol.asyncIterator in audio ? audio[Symbol.asyncIterator]() : audio[Symbol.iterator]()) as
-      | AsyncIterator<AudioChunk>
-      | Iterator<AudioChunk>;
+    const iterator: AsyncIterator<AudioChunk> | Iterator<AudioChunk> =
+      Symbol.asyncIterator in audio ? audio[Symbol.asyncIterator]() : audio[Symbol.iterator]();
+    // A function, not the property: TypeScript would keep an earlier check's narrowing across awaits.
+    const stopped = (): boolean => signal.aborted;
     const first = await iterator.next();
     if (first.done === true) return;
     const { sampleRateHz, channels } = first.value;
-    if (signal.aborted) throw new GlassesError('E_ABORTED', `playback on ${device} stopped`, { details: { device } });
+    if (signal.aborted)
+      throw new GlassesError('E_ABORTED', `playback on ${device} stopped`, { details: { device } });
 
-    const proc = spawn('aplay', ['-q', '-D', device, '-t', 'raw', '-f', 'S16_LE', '-r', String(sampleRateHz), '-c', String(channels)], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
+    const proc = spawn(
+      'aplay',
+      ['-q', '-D', device, '-t', 'raw', '-f', 'S16_LE', '-r', String(sampleRateHz), '-c', String(channels)],
+      {
+        stdio: ['pipe', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     proc.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);
@@ -39,8 +45,12 @@ export class AplaySpeaker implements Speaker {
     // EPIPE when aplay dies early is reported through its exit code below.
     proc.stdin.on('error', () => undefined);
     const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
-      proc.on('error', (error) => resolve({ code: null, error }));
-      proc.on('close', (code) => resolve({ code }));
+      proc.on('error', (error) => {
+        resolve({ code: null, error });
+      });
+      proc.on('close', (code) => {
+        resolve({ code });
+      });
     });
     const onAbort = (): void => {
       // SIGKILL: aplay drains its buffer on SIGTERM, and barge-in must silence the glasses now.
@@ -49,7 +59,7 @@ export class AplaySpeaker implements Speaker {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       let next: IteratorResult<AudioChunk> = first;
-      while (next.done !== true && !signal.aborted && proc.exitCode === null) {
+      while (next.done !== true && !stopped() && proc.exitCode === null) {
         const pcm = next.value.pcm;
         if (!proc.stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength))) {
           await Promise.race([once(proc.stdin, 'drain'), exited]);
@@ -58,18 +68,29 @@ export class AplaySpeaker implements Speaker {
       }
       proc.stdin.end();
       const { code, error } = await exited;
-      if (signal.aborted) throw new GlassesError('E_ABORTED', `playback on ${device} stopped`, { details: { device } });
+      if (stopped())
+        throw new GlassesError('E_ABORTED', `playback on ${device} stopped`, { details: { device } });
       if (error !== undefined) {
-        throw new GlassesError('E_SPEAKER_OPEN', `speaker ${device}: cannot start aplay (${error.message}); install alsa-utils`, {
-          details: { device },
-          cause: error,
-        });
+        throw new GlassesError(
+          'E_SPEAKER_OPEN',
+          `speaker ${device}: cannot start aplay (${error.message}); install alsa-utils`,
+          {
+            details: { device },
+            cause: error,
+          },
+        );
       }
       if (code !== 0) {
         const why = stderr.trim().split('\n').pop() ?? '';
-        throw new GlassesError('E_SPEAKER_OPEN', `speaker ${device}: aplay exited with code ${code}${why === '' ? '' : ` (${why})`}`, {
-          details: { device, code },
-        });
+        // aplay reports a device it cannot open as "audio open error"; anything else failed mid-way.
+        const errorCode = /open/i.test(why) ? 'E_SPEAKER_OPEN' : 'E_SPEAKER_FAILED';
+        throw new GlassesError(
+          errorCode,
+          `speaker ${device}: aplay exited with code ${code}${why === '' ? '' : ` (${why})`}`,
+          {
+            details: { device, code },
+          },
+        );
       }
     } finally {
       signal.removeEventListener('abort', onAbort);

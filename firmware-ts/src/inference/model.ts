@@ -26,7 +26,8 @@ export type ModelLoader = (entry: ModelEntry) => Promise<InferenceModel>;
 export async function runSingle(model: InferenceModel, input: Tensor): Promise<Float32Array> {
   const inName = model.inputNames[0];
   const outName = model.outputNames[0];
-  if (inName === undefined || outName === undefined) throw new Error(`model ${model.name} has no input or output`);
+  if (inName === undefined || outName === undefined)
+    throw new Error(`model ${model.name} has no input or output`);
   const t = (await model.run({ [inName]: input }))[outName];
   if (t === undefined) throw new Error(`model ${model.name} returned no output "${outName}"`);
   return t.data;

@@ -29,12 +29,15 @@ class OnnxModel implements InferenceModel {
     const inputs: Record<string, ort.Tensor> = {};
     for (const [key, t] of Object.entries(feeds)) {
       inputs[key] =
-        t.data instanceof BigInt64Array ? new ort.Tensor('int64', t.data, t.dims) : new ort.Tensor('float32', t.data, t.dims);
+        t.data instanceof BigInt64Array
+          ? new ort.Tensor('int64', t.data, t.dims)
+          : new ort.Tensor('float32', t.data, t.dims);
     }
     const result = await this.session.run(inputs);
     const out: Record<string, FloatTensor> = {};
     for (const [key, t] of Object.entries(result)) {
-      if (!(t.data instanceof Float32Array)) throw new Error(`model ${this.name}: output ${key} is ${t.type}, not float32`);
+      if (!(t.data instanceof Float32Array))
+        throw new Error(`model ${this.name}: output ${key} is ${t.type}, not float32`);
       out[key] = { data: t.data, dims: t.dims };
     }
     return out;
@@ -56,10 +59,14 @@ export function createOnnxLoader(options: OnnxLoaderOptions): ModelLoader {
         graphOptimizationLevel: 'all',
       });
     } catch (err) {
-      throw new GlassesError('E_MODEL_LOAD', `model file ${file} (${entry.name}): onnxruntime refused it (${messageOf(err)})`, {
-        details: { file, model: entry.name },
-        cause: err,
-      });
+      throw new GlassesError(
+        'E_MODEL_LOAD',
+        `model file ${file} (${entry.name}): onnxruntime refused it (${messageOf(err)})`,
+        {
+          details: { file, model: entry.name },
+          cause: err,
+        },
+      );
     }
     const expectIn = entry.inputs.map((i) => i.name).join(',');
     const expectOut = entry.outputs.map((o) => o.name).join(',');

@@ -53,26 +53,38 @@ export async function loadManifest(modelsDir: string): Promise<Manifest> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new GlassesError('E_MODEL_MANIFEST', `models manifest ${file}: cannot read it (${messageOf(err)})`, {
-      details: { file },
-      cause: err,
-    });
+    throw new GlassesError(
+      'E_MODEL_MANIFEST',
+      `models manifest ${file}: cannot read it (${messageOf(err)})`,
+      {
+        details: { file },
+        cause: err,
+      },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new GlassesError('E_MODEL_MANIFEST', `models manifest ${file}: not valid JSON (${messageOf(err)})`, {
-      details: { file },
-    });
+    throw new GlassesError(
+      'E_MODEL_MANIFEST',
+      `models manifest ${file}: not valid JSON (${messageOf(err)})`,
+      {
+        details: { file },
+      },
+    );
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.join('.') ?? '';
-    throw new GlassesError('E_MODEL_MANIFEST', `models manifest ${file}: ${where}: ${issue?.message ?? 'invalid'}`, {
-      details: { file, field: where },
-    });
+    throw new GlassesError(
+      'E_MODEL_MANIFEST',
+      `models manifest ${file}: ${where}: ${issue?.message ?? 'invalid'}`,
+      {
+        details: { file, field: where },
+      },
+    );
   }
   return parsed.data;
 }
@@ -84,9 +96,13 @@ export function findModel(manifest: Manifest, name: string, kind?: ModelEntry['k
       .filter((m) => kind === undefined || m.kind === kind)
       .map((m) => m.name)
       .join(', ');
-    throw new GlassesError('E_MODEL_UNKNOWN', `no ${kind ?? 'model'} named "${name}" in the models manifest (known: ${known})`, {
-      details: { model: name },
-    });
+    throw new GlassesError(
+      'E_MODEL_UNKNOWN',
+      `no ${kind ?? 'model'} named "${name}" in the models manifest (known: ${known})`,
+      {
+        details: { model: name },
+      },
+    );
   }
   return entry;
 }

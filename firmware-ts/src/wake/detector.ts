@@ -138,10 +138,12 @@ export class WakeDetector {
       const score =
         window === undefined
           ? 0
-          : ((await runSingle(state.head.model, {
-              data: window,
-              dims: [1, HEAD_WINDOW_EMBEDDINGS, EMBEDDING_DIM],
-            }))[0] ?? 0);
+          : ((
+              await runSingle(state.head.model, {
+                data: window,
+                dims: [1, HEAD_WINDOW_EMBEDDINGS, EMBEDDING_DIM],
+              })
+            )[0] ?? 0);
       scores[state.head.phrase] = score;
       const above = score >= state.head.threshold;
       // Fire on the rising edge only, and not again within the refractory period.

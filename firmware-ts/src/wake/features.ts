@@ -60,7 +60,11 @@ export class WakeFeatures {
       }
       await this.pushFrame(frame);
     }
-    this.seed = { mel: this.mel.slice(), melInput: this.melInput.slice(), embeddings: this.embeddings.slice() };
+    this.seed = {
+      mel: this.mel.slice(),
+      melInput: this.melInput.slice(),
+      embeddings: this.embeddings.slice(),
+    };
     this.framesSeen = 0;
   }
 
@@ -76,14 +80,17 @@ export class WakeFeatures {
 
   /** Takes exactly one 80 ms frame of 16 kHz int16 audio. */
   async pushFrame(frame: Int16Array): Promise<void> {
-    if (frame.length !== FRAME_SAMPLES) throw new Error(`wake features take ${FRAME_SAMPLES} samples, got ${frame.length}`);
+    if (frame.length !== FRAME_SAMPLES)
+      throw new Error(`wake features take ${FRAME_SAMPLES} samples, got ${frame.length}`);
     const input = this.melInput;
     input.copyWithin(0, FRAME_SAMPLES); // the last 480 samples of the previous frame become context
     for (let i = 0; i < FRAME_SAMPLES; i++) input[MEL_CONTEXT_SAMPLES + i] = frame[i] ?? 0;
 
     const melOut = await runSingle(this.models.melspectrogram, { data: input, dims: [1, input.length] });
     if (melOut.length !== MEL_FRAMES_PER_FRAME * MEL_BINS) {
-      throw new Error(`melspectrogram gave ${melOut.length / MEL_BINS} frames, expected ${MEL_FRAMES_PER_FRAME}`);
+      throw new Error(
+        `melspectrogram gave ${melOut.length / MEL_BINS} frames, expected ${MEL_FRAMES_PER_FRAME}`,
+      );
     }
     this.mel.copyWithin(0, MEL_FRAMES_PER_FRAME * MEL_BINS);
     const tail = (EMBEDDING_WINDOW_MEL_FRAMES - MEL_FRAMES_PER_FRAME) * MEL_BINS;
@@ -106,7 +113,8 @@ export class WakeFeatures {
     }
     const out = new Float32Array(count * EMBEDDING_DIM);
     const start = this.embeddings.length - count;
-    for (let i = 0; i < count; i++) out.set(this.embeddings[start + i] ?? new Float32Array(EMBEDDING_DIM), i * EMBEDDING_DIM);
+    for (let i = 0; i < count; i++)
+      out.set(this.embeddings[start + i] ?? new Float32Array(EMBEDDING_DIM), i * EMBEDDING_DIM);
     return out;
   }
 }

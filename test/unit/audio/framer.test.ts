@@ -10,7 +10,8 @@ describe('Framer', () => {
     const audio = ramp(10_000);
     const framer = new Framer(1280);
     const frames: Int16Array[] = [];
-    for (let at = 0; at < audio.length; at += size) frames.push(...framer.push(audio.subarray(at, at + size)));
+    for (let at = 0; at < audio.length; at += size)
+      frames.push(...framer.push(audio.subarray(at, at + size)));
     expect(frames).toHaveLength(Math.floor(10_000 / 1280));
     frames.forEach((f, i) => {
       expect(Array.from(f)).toEqual(Array.from(audio.subarray(i * 1280, (i + 1) * 1280)));

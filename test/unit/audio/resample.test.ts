@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { downmix, resample } from '../../../firmware-ts/src/audio/resample.js';
 
 function tone(hz: number, rate: number, seconds: number): Float32Array {
-  return Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => Math.sin((2 * Math.PI * hz * i) / rate));
+  return Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) =>
+    Math.sin((2 * Math.PI * hz * i) / rate),
+  );
 }
 
 function rms(x: Float32Array): number {

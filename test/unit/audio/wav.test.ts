@@ -53,7 +53,9 @@ describe('WAV', () => {
     expect(wavError(Buffer.from('hello, this is not audio'))).toMatch(/not a WAV/);
     const good = encodeWav(new Int16Array(1000), 16000, 1);
     expect(wavError(good.subarray(0, 20))).toMatch(/truncated/);
-    expect(wavError(good.subarray(0, 500))).toMatch(/truncated: the header announces 2000 bytes of audio, the file holds 456/);
+    expect(wavError(good.subarray(0, 500))).toMatch(
+      /truncated: the header announces 2000 bytes of audio, the file holds 456/,
+    );
   });
 
   it('accepts the size placeholder streaming writers leave', () => {

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isGlassesError } from '../../../firmware-ts/src/errors.js';
-import { findModel, loadManifest, verifiedModelPath, type ModelEntry } from '../../../firmware-ts/src/models/manifest.js';
+import {
+  findModel,
+  loadManifest,
+  verifiedModelPath,
+  type ModelEntry,
+} from '../../../firmware-ts/src/models/manifest.js';
 import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
 
 function setup(content: Buffer): { dir: string; entry: ModelEntry } {
@@ -70,7 +75,9 @@ describe('models manifest', () => {
       expect(e.licence).not.toBe('');
     }
     expect(findModel(m, 'hey_jarvis', 'wake-head').licence).toBe('CC-BY-NC-SA-4.0');
-    await expect(codeOf(Promise.resolve().then(() => findModel(m, 'hey_nobody', 'wake-head')))).resolves.toMatchObject({
+    await expect(
+      codeOf(Promise.resolve().then(() => findModel(m, 'hey_nobody', 'wake-head'))),
+    ).resolves.toMatchObject({
       code: 'E_MODEL_UNKNOWN',
     });
   });

@@ -9,7 +9,6 @@ import { FakeModel, fakeFeatureModels, scriptedHead } from '../../helpers/fake-m
 
 const WARMUP = 5;
 
-
 async function detector(
   heads: { phrase: string; scores: number[]; threshold?: number }[],
   opts: { refractoryMs?: number; vadGate?: VadGate } = {},
@@ -29,14 +28,17 @@ async function detector(
 
 async function feed(det: WakeDetector, frames: number, chunk = FRAME_SAMPLES): Promise<Detection[]> {
   const out: Detection[] = [];
-  for (const c of splitChunks(new Int16Array(frames * FRAME_SAMPLES), chunk)) out.push(...(await det.push(c)));
+  for (const c of splitChunks(new Int16Array(frames * FRAME_SAMPLES), chunk))
+    out.push(...(await det.push(c)));
   return out;
 }
 
 describe('WakeDetector', () => {
   it('fires once when a score rises over the threshold, at the end of that frame', async () => {
     // Head calls start after the warm-up frames: call i is frame WARMUP + 1 + i.
-    const { det } = await detector([{ phrase: 'hey_jarvis', scores: [0.1, 0.2, 0.75, 0.875, 0.8, 0.3, 0.1] }]);
+    const { det } = await detector([
+      { phrase: 'hey_jarvis', scores: [0.1, 0.2, 0.75, 0.875, 0.8, 0.3, 0.1] },
+    ]);
     const d = await feed(det, 20);
     expect(d).toEqual([{ phrase: 'hey_jarvis', score: 0.75, atMs: (WARMUP + 3) * 80 }]);
   });
@@ -105,13 +107,15 @@ describe('WakeDetector', () => {
 
   it('refuses audio that is not 16 kHz mono', async () => {
     const { det } = await detector([{ phrase: 'p', scores: [] }]);
-    await expect(det.push({ pcm: new Int16Array(100), sampleRateHz: 44100, channels: 2, tsMs: 0 })).rejects.toSatisfy(
-      (e) => isGlassesError(e, 'E_AUDIO_FORMAT'),
-    );
+    await expect(
+      det.push({ pcm: new Int16Array(100), sampleRateHz: 44100, channels: 2, tsMs: 0 }),
+    ).rejects.toSatisfy((e) => isGlassesError(e, 'E_AUDIO_FORMAT'));
   });
 
   it('starts over on reset', async () => {
-    const { det } = await detector([{ phrase: 'p', scores: [0.875, 0, 0, 0, 0, 0, 0, 0, 0.875] }], { refractoryMs: 60_000 });
+    const { det } = await detector([{ phrase: 'p', scores: [0.875, 0, 0, 0, 0, 0, 0, 0, 0.875] }], {
+      refractoryMs: 60_000,
+    });
     expect(await feed(det, 7)).toHaveLength(1);
     det.reset();
     // Time restarts at zero and the warm-up frames are skipped again; the head's script goes on at call 2.

