@@ -111,7 +111,10 @@ write_samples() {
     "${SOX[@]}" "$a" "|sox -R -D -n -r 16000 -c 1 -p trim 0 0.7" "$b" "${FMT[@]}" @OUT@ pad 0.5 0.5
   clip en-gb-x-rp 165 50 "please send me the report by friday" "$SAMPLES/ordinary_sentence.wav"
   clip en-us+f3 165 60 "alexa" "$SAMPLES/alexa.wav"
-  echo "make-fixtures: wrote 3 samples to ${SAMPLES#"$ROOT"/}/"
+  # The phrase alone, with exactly 1 s of silence each side: `glasses bench wake` measures detection
+  # latency from the end of its speech.
+  clip en-us 150 50 "hey jarvis" "$SAMPLES/hey_jarvis.wav"
+  echo "make-fixtures: wrote 4 samples to ${SAMPLES#"$ROOT"/}/"
 }
 
 # ---------------------------------------------------------------------------------------------------

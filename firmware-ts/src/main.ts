@@ -29,6 +29,8 @@ export interface WakeEngineOptions {
   /** Overrides config.wake.vadGate.enabled. */
   vadGate?: boolean;
   onFrame?: (frame: FrameScores) => void;
+  /** Wraps every loaded model, e.g. to time it in a benchmark. */
+  wrapModel?: (model: InferenceModel, kind: 'wake-features' | 'wake-head' | 'vad') => InferenceModel;
 }
 
 export async function createWakeEngine(
@@ -46,7 +48,7 @@ export async function createWakeEngine(
   ): Promise<InferenceModel> => {
     const model = await load(findModel(manifest, name, kind));
     loaded.push(model);
-    return model;
+    return options.wrapModel === undefined ? model : options.wrapModel(model, kind);
   };
   const close = async (): Promise<void> => {
     await Promise.all(loaded.map((m) => m.release()));

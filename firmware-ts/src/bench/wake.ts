@@ -1,0 +1,210 @@
+/**
+ * `glasses bench wake`: our wake engine beside the peer `openwakeword-js` (npm), on the same audio,
+ * in one run. Each side runs in its own child process (so resident memory is its own), alternating
+ * over several rounds; the figures are medians. Both use one inference thread.
+ */
+import { spawn } from 'node:child_process';
+import { splitChunks } from '../audio/chunk.js';
+import { loadConfig } from '../config.js';
+import { GlassesError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import { createWakeEngine } from '../main.js';
+import { fromRoot } from '../paths.js';
+import { FRAME_MS, FRAME_SAMPLES } from '../wake/features.js';
+import { loadBenchAudio, latencies, median } from './bench-audio.js';
+import { TimedModel } from './timed-model.js';
+import { parse, round } from '../commands/command.js';
+
+const PHRASE = 'hey_jarvis';
+const THRESHOLD = 0.5;
+
+/** What one child process measures. */
+interface SideResult {
+  msPerFrame: number;
+  featuresMsPerFrame?: number;
+  headsMsPerFrame?: number;
+  frames: number;
+  rssMb: number;
+  /** Audio time from the end of each phrase to its detection. */
+  latenciesMs: number[];
+  detected: number;
+  phrases: number;
+}
+
+async function measureOurs(): Promise<SideResult> {
+  const audio = await loadBenchAudio();
+  const timed: { model: TimedModel; kind: string }[] = [];
+  const engine = await createWakeEngine(loadConfig({ env: {} }), silentLogger(), {
+    phrases: [PHRASE],
+    wrapModel: (m, kind) => {
+      const t = new TimedModel(m);
+      timed.push({ model: t, kind });
+      return t;
+    },
+  });
+  try {
+    const pass = async (): Promise<number[]> => {
+      engine.detector.reset();
+      const at: number[] = [];
+      for (const c of splitChunks(audio.pcm, FRAME_SAMPLES)) {
+        for (const d of await engine.detector.push(c)) at.push(d.atMs);
+      }
+      return at;
+    };
+    await pass(); // warm-up: first runs allocate and optimise
+    for (const t of timed) t.model.resetTiming();
+    const t0 = performance.now();
+    const detections = await pass();
+    const wall = performance.now() - t0;
+    const frames = Math.floor(audio.pcm.length / FRAME_SAMPLES);
+    const sum = (kind: string): number =>
+      timed.filter((t) => t.kind === kind).reduce((n, t) => n + t.model.totalMs, 0) / frames;
+    const lat = latencies(audio.phraseEndsMs, detections);
+    return {
+      msPerFrame: wall / frames,
+      featuresMsPerFrame: sum('wake-features'),
+      headsMsPerFrame: sum('wake-head'),
+      frames,
+      rssMb: process.memoryUsage().rss / 2 ** 20,
+      latenciesMs: lat,
+      detected: lat.length,
+      phrases: audio.phraseEndsMs.length,
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+async function measurePeer(): Promise<SideResult> {
+  const audio = await loadBenchAudio();
+  const { runPeerOpenWakeWord } = await import('./peer-openwakeword.js');
+  const result = await runPeerOpenWakeWord({
+    pcm: audio.pcm,
+    modelsDir: fromRoot(loadConfig({ env: {} }).models.dir),
+    heads: [`${PHRASE}_v0.1.onnx`],
+  });
+  // The peer scores each 80 ms chunk; fire on the rising edge, as our detector does.
+  const at: number[] = [];
+  result.scores.forEach((s, i) => {
+    if (s >= THRESHOLD && (result.scores[i - 1] ?? 0) < THRESHOLD) at.push((i + 1) * FRAME_MS);
+  });
+  const lat = latencies(audio.phraseEndsMs, at);
+  return {
+    msPerFrame: result.msPerFrame,
+    frames: result.frames,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    latenciesMs: lat,
+    detected: lat.length,
+    phrases: audio.phraseEndsMs.length,
+  };
+}
+
+function runChild(side: 'ours' | 'peer'): Promise<SideResult> {
+  const script = process.argv[1];
+  if (script === undefined) throw new Error('bench: cannot find the CLI script to re-run');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, script, 'bench', 'wake', '--side', side], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new Error(`bench: the ${side} side exited with code ${code}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as SideResult);
+      } catch {
+        reject(new Error(`bench: the ${side} side printed no result: ${out.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+interface Summary {
+  msPerFrame: number;
+  rtf: number;
+  rssMb: number;
+  latencyMs: number;
+  detected: string;
+}
+
+function summarise(runs: SideResult[]): Summary {
+  const msPerFrame = median(runs.map((r) => r.msPerFrame));
+  const first = runs[0];
+  // Latency as the wearer feels it: the audio-time delay plus the compute for the frame that fires.
+  const latency = median(runs.flatMap((r) => r.latenciesMs)) + msPerFrame;
+  return {
+    msPerFrame: round(msPerFrame, 3),
+    rtf: round(msPerFrame / FRAME_MS, 4),
+    rssMb: round(median(runs.map((r) => r.rssMb)), 1),
+    latencyMs: round(latency, 1),
+    detected: first === undefined ? '0/0' : `${first.detected}/${first.phrases}`,
+  };
+}
+
+export async function benchWake(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values } = parse('bench wake', argv, {
+    json: { type: 'boolean' },
+    rounds: { type: 'string' },
+    side: { type: 'string' },
+  });
+  if (values.side === 'ours' || values.side === 'peer') {
+    out(JSON.stringify(values.side === 'ours' ? await measureOurs() : await measurePeer()));
+    return 0;
+  }
+  const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new GlassesError(
+      'E_USAGE',
+      `glasses bench wake: --rounds ${values.rounds ?? ''}: expected a whole number >= 1`,
+    );
+  }
+  const ours: SideResult[] = [];
+  const peer: SideResult[] = [];
+  for (let r = 0; r < rounds; r++) {
+    // Alternate which side goes first, so neither always runs on a warmer machine.
+    if (r % 2 === 0) {
+      ours.push(await runChild('ours'));
+      peer.push(await runChild('peer'));
+    } else {
+      peer.push(await runChild('peer'));
+      ours.push(await runChild('ours'));
+    }
+  }
+  const a = summarise(ours);
+  const b = summarise(peer);
+  const audio = await loadBenchAudio();
+  const result = {
+    audioSeconds: round(audio.seconds, 2),
+    frames: ours[0]?.frames ?? 0,
+    rounds,
+    phrase: PHRASE,
+    ...a,
+    featuresMsPerFrame: round(median(ours.map((r) => r.featuresMsPerFrame ?? Number.NaN)), 3),
+    headsMsPerFrame: round(median(ours.map((r) => r.headsMsPerFrame ?? Number.NaN)), 3),
+    peer: { name: 'openwakeword-js@0.1.27 (onnxruntime-web wasm, 1 thread)', ...b },
+    /** How many times less time per frame than the peer (>1: faster than the peer). */
+    ratioVsPeer: round(b.msPerFrame / a.msPerFrame, 2),
+  };
+  if (values.json === true) {
+    out(JSON.stringify(result));
+    return 0;
+  }
+  const row = (name: string, s: Summary, f = '', h = ''): string =>
+    `${name.padEnd(24)} ${String(s.msPerFrame).padStart(9)} ${f.padStart(9)} ${h.padStart(9)} ${String(s.rtf).padStart(7)} ${String(s.rssMb).padStart(7)} ${String(s.latencyMs).padStart(10)} ${s.detected.padStart(8)}`;
+  out(
+    `wake benchmark: ${result.audioSeconds} s of audio (${result.frames} frames of 80 ms), ${rounds} rounds, medians`,
+  );
+  out(
+    `${'engine'.padEnd(24)} ${'ms/frame'.padStart(9)} ${'features'.padStart(9)} ${'heads'.padStart(9)} ${'RTF'.padStart(7)} ${'RSS MB'.padStart(7)} ${'latency ms'.padStart(10)} ${'detected'.padStart(8)}`,
+  );
+  out(row('ours (onnxruntime-node)', a, String(result.featuresMsPerFrame), String(result.headsMsPerFrame)));
+  out(row('openwakeword-js (peer)', b));
+  out(`ratio vs peer: ${result.ratioVsPeer}x (peer ms/frame / ours)`);
+  return 0;
+}
