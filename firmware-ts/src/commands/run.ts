@@ -8,7 +8,7 @@ import { isGlassesError } from '../errors.js';
 import { createAlsaMic, createClock, createFileMic, createWakeEngine } from '../main.js';
 import type { Mic } from '../hal/mic.js';
 import { SAMPLES_DIR } from '../paths.js';
-import { boot, COMMON_USAGE, parse, round, type Command } from './command.js';
+import { boot, COMMON_USAGE, parse, round, untilInterrupted, type Command } from './command.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -40,12 +40,6 @@ ${COMMON_USAGE}`,
     const demo = values.demo === true || (values.mic === undefined && !hasCaptureDevice());
     const engine = await createWakeEngine(config, log);
     const clock = createClock();
-    const controller = new AbortController();
-    const stop = (): void => {
-      controller.abort();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
     try {
       const sources: { label: string; mic: Mic }[] = demo
         ? readdirSync(SAMPLES_DIR)
@@ -66,31 +60,31 @@ ${COMMON_USAGE}`,
           { samples: sources.length, dir: SAMPLES_DIR },
           'no microphone: replaying the bundled samples',
         );
-      for (const { label, mic } of sources) {
-        engine.detector.reset();
-        const started = clock.now();
-        for await (const chunk of mic.chunks(controller.signal)) {
-          for (const d of await engine.detector.push(chunk)) {
-            out(
-              JSON.stringify({
-                type: 'wake',
-                source: label,
-                phrase: d.phrase,
-                atMs: d.atMs,
-                score: round(d.score),
-              }),
-            );
+      await untilInterrupted(async (signal) => {
+        for (const { label, mic } of sources) {
+          engine.detector.reset();
+          const started = clock.now();
+          for await (const chunk of mic.chunks(signal)) {
+            for (const d of await engine.detector.push(chunk)) {
+              out(
+                JSON.stringify({
+                  type: 'wake',
+                  source: label,
+                  phrase: d.phrase,
+                  atMs: d.atMs,
+                  score: round(d.score),
+                }),
+              );
+            }
           }
+          runLog.info({ source: label, ms: Math.round(clock.now() - started) }, 'source done');
         }
-        runLog.info({ source: label, ms: Math.round(clock.now() - started) }, 'source done');
-      }
+      });
       return 0;
     } catch (err) {
       if (isGlassesError(err)) runLog.error({ code: err.code }, err.message);
       throw err;
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
       await engine.close();
     }
   },

@@ -3,7 +3,7 @@ import { readWavAs16kMono } from '../audio/wav.js';
 import { splitChunks } from '../audio/chunk.js';
 import { GlassesError, isGlassesError, messageOf } from '../errors.js';
 import { createAlsaMic, createWakeEngine } from '../main.js';
-import { boot, COMMON_USAGE, parse, round, type Command } from './command.js';
+import { boot, COMMON_USAGE, parse, round, untilInterrupted, type Command } from './command.js';
 
 export const wakeCommand: Command = {
   name: 'wake',
@@ -79,22 +79,13 @@ ${COMMON_USAGE}`,
     try {
       if (micDevice !== undefined) {
         const device = micDevice === '' ? config.audio.micDevice : micDevice;
-        const controller = new AbortController();
-        const stop = (): void => {
-          controller.abort();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        try {
-          for await (const c of createAlsaMic(device, log).chunks(controller.signal)) {
+        await untilInterrupted(async (signal) => {
+          for await (const c of createAlsaMic(device, log).chunks(signal)) {
             for (const d of await engine.detector.push(c)) {
               out(JSON.stringify({ device, phrase: d.phrase, atMs: d.atMs, score: round(d.score) }));
             }
           }
-        } finally {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-        }
+        });
         return 0;
       }
       let failed = 0;
