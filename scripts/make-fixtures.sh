@@ -103,6 +103,27 @@ clip() {
   emit "$5" "${SOX[@]}" "$src" "${FMT[@]}" @OUT@ pad 1 1
 }
 
+# gap SECONDS : a sox pseudo-file of exact digital silence.
+gap() { echo "|sox -R -D -n -r 16000 -c 1 -p trim 0 $1"; }
+
+# scenario DEST : the embedded default of `glasses run` (npm start): a wearer's few minutes, spoken by
+# espeak-ng. Gaps are chosen against the loop's timings (5 s follow-up window, 6 s no-speech timeout):
+#   wake + "what time is it"; "battery" inside the follow-up window (no wake phrase); silence -> idle;
+#   wake + "what can you do", and 3 s into that long answer the wake phrase again (barge-in) + "louder";
+#   wake + an open question (rejected as a command); wake and then nothing (no-speech timeout).
+scenario() {
+  local w t b h l q
+  w=$(speak en-us 150 50 "hey jarvis")
+  t=$(speak en-us 160 50 "what time is it")
+  b=$(speak en-us 160 50 "battery")
+  h=$(speak en-gb-x-rp 160 50 "what can you do")
+  l=$(speak en-us 160 50 "louder")
+  q=$(speak en-us+f3 160 50 "what is the capital of france")
+  emit "$1" "${SOX[@]}" "$w" "$(gap 0.4)" "$t" "$(gap 4)" "$b" "$(gap 9)" \
+    "$w" "$(gap 0.4)" "$h" "$(gap 3)" "$w" "$(gap 0.4)" "$l" "$(gap 9)" \
+    "$w" "$(gap 0.4)" "$q" "$(gap 9)" "$w" "$(gap 10)" "${FMT[@]}" @OUT@ pad 1 0
+}
+
 write_samples() {
   local a b
   a=$(speak en-us 165 50 "hey jarvis")
@@ -114,7 +135,8 @@ write_samples() {
   # The phrase alone, with exactly 1 s of silence each side: `glasses bench wake` measures detection
   # latency from the end of its speech.
   clip en-us 150 50 "hey jarvis" "$SAMPLES/hey_jarvis.wav"
-  echo "make-fixtures: wrote 4 samples to ${SAMPLES#"$ROOT"/}/"
+  scenario "$SAMPLES/scenario.wav"
+  echo "make-fixtures: wrote 5 samples to ${SAMPLES#"$ROOT"/}/"
 }
 
 # ---------------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 const FORMAT_PCM = 1;
 const FORMAT_FLOAT = 3;
 const FORMAT_EXTENSIBLE = 0xfffe;
-// Writers that stream (arecord, sox to a pipe) leave these in the size fields.
-const STREAMING_SIZES = new Set([0, 0xffffffff, 0x7fffffff]);
+// Writers that stream (arecord, sox, espeak-ng --stdout to a pipe) leave these in the size fields.
+const STREAMING_SIZES = new Set([0, 0xffffffff, 0x7fffffff, 0x7ffff000]);
 
 export interface DecodedWav {
   /** Interleaved samples in [-1, 1]. */
