@@ -59,17 +59,18 @@ export class AplaySpeaker implements Speaker {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       let next: IteratorResult<AudioChunk> = first;
-      // If the audio source fails, aplay must not be left waiting on its stdin.
-      const stopOnError = (err: unknown): never => {
-        proc.kill('SIGKILL');
-        throw err;
-      };
       while (next.done !== true && !stopped() && proc.exitCode === null) {
         const pcm = next.value.pcm;
         if (!proc.stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength))) {
           await Promise.race([once(proc.stdin, 'drain'), exited]);
         }
-        next = await iterator.next().catch(stopOnError);
+        try {
+          next = await iterator.next();
+        } catch (err) {
+          // If the audio source fails, aplay must not be left waiting on its stdin.
+          proc.kill('SIGKILL');
+          throw err;
+        }
       }
       proc.stdin.end();
       const { code, error } = await exited;
