@@ -119,9 +119,9 @@ scenario() {
   h=$(speak en-gb-x-rp 160 50 "what can you do")
   l=$(speak en-us 160 50 "louder")
   q=$(speak en-us+f3 160 50 "what is the capital of france")
-  emit "$1" "${SOX[@]}" "$w" "$(gap 0.4)" "$t" "$(gap 4)" "$b" "$(gap 9)" \
-    "$w" "$(gap 0.4)" "$h" "$(gap 3)" "$w" "$(gap 0.4)" "$l" "$(gap 9)" \
-    "$w" "$(gap 0.4)" "$q" "$(gap 9)" "$w" "$(gap 10)" "${FMT[@]}" @OUT@ pad 1 0
+  emit "$1" "${SOX[@]}" "$w" "$(gap 0.4)" "$t" "$(gap 4)" "$b" "$(gap 11)" \
+    "$w" "$(gap 0.4)" "$h" "$(gap 3)" "$w" "$(gap 0.4)" "$l" "$(gap 11)" \
+    "$w" "$(gap 0.4)" "$q" "$(gap 11)" "$w" "$(gap 10)" "${FMT[@]}" @OUT@ pad 1 0
 }
 
 write_samples() {

@@ -52,6 +52,40 @@ const configSchema = z
       .strict()
       .prefault({}),
     wake: wakeSchema.prefault({}),
+    loop: z
+      .object({
+        /** After the wake phrase, how long to wait for speech before saying so. */
+        noSpeechTimeoutMs: z.number().int().min(1000).max(30_000).default(6000),
+        /** After an answer, how long the wearer may ask again without the wake phrase. */
+        followUpMs: z.number().int().min(0).max(30_000).default(5000),
+        /** Backstop for an utterance that never ends (the endpointer cuts at endpoint.maxUtteranceMs). */
+        utteranceCapMs: z.number().int().min(2000).max(60_000).default(12_000),
+      })
+      .strict()
+      .prefault({}),
+    endpoint: z
+      .object({
+        /** Silero speech probability that counts as speech. */
+        speechThreshold: unit.default(0.5),
+        /** Audio kept from before speech starts, so the first syllable is not cut. */
+        preRollMs: z.number().int().min(0).max(1000).default(300),
+        /** Silence that ends an utterance already forming a whole command. */
+        shortSilenceMs: z.number().int().min(100).max(3000).default(350),
+        /** Silence that ends any other utterance. */
+        longSilenceMs: z.number().int().min(200).max(5000).default(900),
+        maxUtteranceMs: z.number().int().min(1000).max(30_000).default(8000),
+      })
+      .strict()
+      .prefault({}),
+    tts: z
+      .object({
+        /** An espeak-ng voice (`espeak-ng --voices`). */
+        voice: z.string().min(1).default('en-us'),
+        wordsPerMinute: z.number().int().min(80).max(450).default(165),
+        pitch: z.number().int().min(0).max(99).default(50),
+      })
+      .strict()
+      .prefault({}),
     audio: z
       .object({
         /** ALSA capture device (arecord -D). */

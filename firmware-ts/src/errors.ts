@@ -51,6 +51,11 @@ export const ERROR_CODES = {
     summary: 'The playback device cannot be opened (missing, busy, or aplay absent).',
   },
   E_SPEAKER_FAILED: { retryable: true, summary: 'Playback failed part-way.' },
+  E_TTS_FAILED: { retryable: true, summary: 'Speech synthesis (espeak-ng) could not start or failed.' },
+  E_RECOGNIZER_FAILED: {
+    retryable: true,
+    summary: 'On-device command recognition (pocketsphinx) could not start or failed.',
+  },
   E_ABORTED: {
     retryable: true,
     summary: 'An operation was cancelled by its AbortSignal (barge-in, stop, shutdown).',

@@ -7,9 +7,26 @@ import { createOnnxLoader } from './inference/onnx.js';
 import type { InferenceModel } from './inference/model.js';
 import { AlsaMic } from './hal/alsa-mic.js';
 import { AplaySpeaker } from './hal/aplay-speaker.js';
-import { RealClock, type Clock } from './hal/clock.js';
+import { RealClock, SimulatedClock, type Clock } from './hal/clock.js';
+import { SysfsBattery } from './hal/battery.js';
+import { CachedRecognizer } from './speech/cached-recognizer.js';
+import { PocketsphinxRecognizer } from './speech/pocketsphinx.js';
+import { EspeakSynthesizer } from './tts/espeak.js';
+import { Voice } from './tts/voice.js';
+import { Endpointer } from './vad/endpointer.js';
+import {
+  NoOrders,
+  NoVision,
+  OfflineAnswerSource,
+  type AnswerSource,
+  type OrdersPort,
+  type VisionPort,
+} from './voice-loop/ports.js';
+import { Responder } from './voice-loop/responder.js';
+import { VoiceLoopRunner, type RunEvent } from './voice-loop/runner.js';
 import { WavFileMic, type Mic } from './hal/mic.js';
-import { WavFileSpeaker, type Speaker } from './hal/speaker.js';
+import type { Speaker } from './hal/speaker.js';
+import { TimelineSpeaker } from './hal/timeline-speaker.js';
 import type { Log } from './log.js';
 import { findModel, loadManifest } from './models/manifest.js';
 import { fromRoot } from './paths.js';
@@ -30,48 +47,80 @@ export interface WakeEngineOptions {
   vadGate?: boolean;
   onFrame?: (frame: FrameScores) => void;
   /** Wraps every loaded model, e.g. to time it in a benchmark. */
-  wrapModel?: (model: InferenceModel, kind: 'wake-features' | 'wake-head' | 'vad') => InferenceModel;
+  wrapModel?: (model: InferenceModel, kind: ModelKind) => InferenceModel;
+}
+
+type ModelKind = 'wake-features' | 'wake-head' | 'vad';
+
+/** The models a process has open: each loaded once (checksum first) and shared by its users. */
+export interface ModelSet {
+  get(name: string, kind: ModelKind): Promise<InferenceModel>;
+  /** The words a wake head listens for, from the manifest. */
+  phraseWords(name: string): string | undefined;
+  close(): Promise<void>;
+}
+
+export async function openModels(config: FrozenConfig): Promise<ModelSet> {
+  const modelsDir = fromRoot(config.models.dir);
+  const manifest = await loadManifest(modelsDir);
+  const load = createOnnxLoader({ modelsDir });
+  const loaded = new Map<string, Promise<InferenceModel>>();
+  return {
+    get(name, kind) {
+      let model = loaded.get(name);
+      if (model === undefined) {
+        model = Promise.resolve().then(() => load(findModel(manifest, name, kind)));
+        loaded.set(name, model);
+      }
+      return model;
+    },
+    phraseWords(name) {
+      return manifest.models.find((m) => m.name === name && m.kind === 'wake-head')?.phrase;
+    },
+    async close() {
+      const models = await Promise.allSettled(loaded.values());
+      await Promise.all(
+        models.map((m) => (m.status === 'fulfilled' ? m.value.release() : Promise.resolve())),
+      );
+      loaded.clear();
+    },
+  };
 }
 
 export async function createWakeEngine(
   config: FrozenConfig,
   log: Log,
   options: WakeEngineOptions = {},
+  shared?: ModelSet,
 ): Promise<WakeEngine> {
-  const modelsDir = fromRoot(config.models.dir);
-  const manifest = await loadManifest(modelsDir);
-  const load = createOnnxLoader({ modelsDir });
-  const loaded: InferenceModel[] = [];
-  const track = async (
-    name: string,
-    kind: 'wake-features' | 'wake-head' | 'vad',
-  ): Promise<InferenceModel> => {
-    const model = await load(findModel(manifest, name, kind));
-    loaded.push(model);
+  const models = shared ?? (await openModels(config));
+  const get = async (name: string, kind: ModelKind): Promise<InferenceModel> => {
+    const model = await models.get(name, kind);
     return options.wrapModel === undefined ? model : options.wrapModel(model, kind);
   };
+  // Models shared with others are closed by their owner.
   const close = async (): Promise<void> => {
-    await Promise.all(loaded.map((m) => m.release()));
+    if (shared === undefined) await models.close();
   };
   try {
     const wakeLog = log.child({ component: 'wake' });
     const features = new WakeFeatures({
-      melspectrogram: await track('melspectrogram', 'wake-features'),
-      embedding: await track('embedding', 'wake-features'),
+      melspectrogram: await get('melspectrogram', 'wake-features'),
+      embedding: await get('embedding', 'wake-features'),
     });
     const phrases = options.phrases ?? config.wake.phrases;
     const heads = [];
     for (const phrase of new Set(phrases)) {
       heads.push({
         phrase,
-        model: await track(phrase, 'wake-head'),
+        model: await get(phrase, 'wake-head'),
         threshold: thresholdFor(config.wake, phrase),
       });
     }
     let vadGate: VadGate | undefined;
     if (options.vadGate ?? config.wake.vadGate.enabled) {
       vadGate = {
-        vad: new SileroVad(await track('silero_vad', 'vad')),
+        vad: new SileroVad(await get('silero_vad', 'vad')),
         threshold: config.wake.vadGate.threshold,
         lookbackMs: config.wake.vadGate.lookbackMs,
       };
@@ -85,10 +134,7 @@ export async function createWakeEngine(
       ...(vadGate === undefined ? {} : { vadGate }),
       ...(options.onFrame === undefined ? {} : { onFrame: options.onFrame }),
     });
-    wakeLog.info(
-      { phrases: detector.phrases, vadGate: vadGate !== undefined, models: loaded.length },
-      'wake engine ready',
-    );
+    wakeLog.info({ phrases: detector.phrases, vadGate: vadGate !== undefined }, 'wake engine ready');
     return { detector, features, close };
   } catch (err) {
     await close();
@@ -96,8 +142,9 @@ export async function createWakeEngine(
   }
 }
 
-export function createClock(): Clock {
-  return new RealClock();
+/** Runs on files keep time by their audio (a simulated clock); live runs by the real one. */
+export function createClock(pace: 'live' | 'file' = 'live'): Clock {
+  return pace === 'file' ? new SimulatedClock() : new RealClock();
 }
 
 export function createAlsaMic(device: string, log: Log): Mic {
@@ -113,8 +160,103 @@ export function createFileMic(
   return new WavFileMic({ file, pace, clock, ...(chunkSamples === undefined ? {} : { chunkSamples }) });
 }
 
-export function createSpeaker(target: { device: string } | { file: string }, log: Log): Speaker {
+export function createSpeaker(
+  target: { device: string } | { file: string; clock: Clock; answersDir?: string },
+  log: Log,
+): Speaker {
   return 'file' in target
-    ? new WavFileSpeaker(target.file)
+    ? new TimelineSpeaker(target.file, target.clock, target.answersDir)
     : new AplaySpeaker({ device: target.device, log: log.child({ component: 'speaker' }) });
+}
+
+export interface VoiceLoopOptions {
+  mic: Mic;
+  speaker: Speaker;
+  /** `file`: the clock is simulated and driven by the mic's audio; `live`: the real clock. */
+  pace: 'live' | 'file';
+  clock: Clock;
+  onEvent: (event: RunEvent) => void;
+  answers?: AnswerSource;
+  vision?: VisionPort;
+  orders?: OrdersPort;
+  /** Wall-clock date for "what time is it"; injected by tests. */
+  now?: () => Date;
+}
+
+export interface VoiceLoop {
+  runner: VoiceLoopRunner;
+  voice: Voice;
+  /** Closes the speaker and models; returns the answer files a file speaker wrote. */
+  close(): Promise<string[]>;
+}
+
+export async function createVoiceLoop(
+  config: FrozenConfig,
+  log: Log,
+  options: VoiceLoopOptions,
+): Promise<VoiceLoop> {
+  const models = await openModels(config);
+  try {
+    const wake = await createWakeEngine(config, log, {}, models);
+    const clock = options.clock;
+    const recognizer = new CachedRecognizer(
+      new PocketsphinxRecognizer({ log: log.child({ component: 'speech' }) }),
+    );
+    const endpointer = new Endpointer({
+      vad: new SileroVad(await models.get('silero_vad', 'vad')),
+      ...config.endpoint,
+      // A pause that already closes a whole command ends the utterance sooner.
+      isComplete: async (pcm, signal) => {
+        const r = await recognizer.recognize(pcm, signal);
+        return r.accepted && r.intent !== undefined;
+      },
+    });
+    const voice = new Voice({
+      synthesizer: new EspeakSynthesizer({ ...config.tts, log: log.child({ component: 'tts' }) }),
+      speaker: options.speaker,
+      // Voice measures when the first audio leaves for the speaker: wall time, whatever the loop's clock.
+      clock: new RealClock(),
+      log: log.child({ component: 'tts' }),
+    });
+    const responder = new Responder({
+      now: options.now ?? (() => new Date()),
+      battery: new SysfsBattery(),
+      volume: voice,
+      vision: options.vision ?? new NoVision(),
+      orders: options.orders ?? new NoOrders(),
+    });
+    const phraseWords: Record<string, string> = {};
+    for (const p of wake.detector.phrases) {
+      const words = models.phraseWords(p);
+      if (words !== undefined) phraseWords[p] = words;
+    }
+    const runner = new VoiceLoopRunner({
+      mic: options.mic,
+      clock,
+      pace: options.pace,
+      detector: wake.detector,
+      phraseWords,
+      endpointer,
+      silences: { shortMs: config.endpoint.shortSilenceMs, longMs: config.endpoint.longSilenceMs },
+      recognizer,
+      voice,
+      responder,
+      answers: options.answers ?? new OfflineAnswerSource(),
+      timings: config.loop,
+      onEvent: options.onEvent,
+      log: log.child({ component: 'loop' }),
+    });
+    return {
+      runner,
+      voice,
+      close: async () => {
+        const written = await options.speaker.close();
+        await models.close();
+        return Array.isArray(written) ? written.filter((f): f is string => typeof f === 'string') : [];
+      },
+    };
+  } catch (err) {
+    await models.close();
+    throw err;
+  }
 }

@@ -4,8 +4,9 @@ import { COMMON_USAGE, type Command } from './command.js';
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'benchmarks: `bench wake` (ms per frame, real-time factor, memory, latency, vs openwakeword-js)',
+  summary: 'benchmarks: `bench wake` (vs openwakeword-js), `bench voice` (reply latency, barge-in, idle CPU)',
   usage: `Usage: glasses bench wake [--json] [--rounds N]
+       glasses bench voice [--json] [--rounds N] [--idle-seconds S]
 ${COMMON_USAGE}`,
   async run({ argv, out }) {
     const [what, ...rest] = argv;
@@ -13,10 +14,14 @@ ${COMMON_USAGE}`,
       out(this.usage);
       return what === undefined ? 2 : 0;
     }
+    if (what === 'voice') {
+      const { benchVoice } = await import('../bench/voice.js');
+      return benchVoice(rest, out);
+    }
     if (what === 'wake') {
       const { benchWake } = await import('../bench/wake.js');
       return benchWake(rest, out);
     }
-    throw new GlassesError('E_USAGE', `glasses bench: unknown benchmark "${what}" (wake)`);
+    throw new GlassesError('E_USAGE', `glasses bench: unknown benchmark "${what}" (wake, voice)`);
   },
 };

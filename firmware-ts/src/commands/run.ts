@@ -1,35 +1,52 @@
 /**
- * `glasses run`: the main job. Until the voice loop lands, it listens for the wake phrase: on the
- * board from the ALSA microphone, and on a machine without one over the bundled sample utterances.
+ * `glasses run`: the runtime. On the board: the ALSA microphone and speaker, live. On files: the same
+ * loop, as fast as the pipeline allows, keeping time by the mic file's audio. With no capture device
+ * (a dev machine, CI) it runs its embedded default: the bundled scenario of spoken requests.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { isGlassesError } from '../errors.js';
-import { createAlsaMic, createClock, createFileMic, createWakeEngine } from '../main.js';
-import type { Mic } from '../hal/mic.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { GlassesError } from '../errors.js';
+import { createAlsaMic, createClock, createFileMic, createSpeaker, createVoiceLoop } from '../main.js';
 import { SAMPLES_DIR } from '../paths.js';
-import { boot, COMMON_USAGE, parse, round, untilInterrupted, type Command } from './command.js';
+import type { RunEvent } from '../voice-loop/runner.js';
+import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
+
+const SCENARIO = join(SAMPLES_DIR, 'scenario.wav');
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'the runtime: listen for the wake phrase (bundled samples when --demo or no microphone)',
-  usage: `Usage: glasses run [--mic DEVICE | --demo] [--realtime]
+  summary: 'the runtime: wake, listen, understand, answer (the bundled scenario when there is no microphone)',
+  usage: `Usage: glasses run                               the board's ALSA mic and speaker, or the demo
+       glasses run --mic DEVICE [--speaker DEVICE]  other ALSA devices
+       glasses run --mic FILE.wav --speaker OUT.wav [--json]
+       glasses run --demo [--out DIR] [--json]
 
-Listens for the configured wake phrases and prints one JSON line per detection. With --demo (or
-with no ALSA capture device present) it replays the bundled sample utterances through the same
-pipeline instead of a microphone.
+On files the loop runs as fast as it can, keeping time by the audio, and exits once the mic file has
+ended and the loop is idle; OUT.wav holds what the glasses said, aligned with the input. With no
+capture device (or --demo) it runs the bundled scenario (${relative(process.cwd(), SCENARIO)})
+and writes each answer as a WAV in --out (default .demo/).
+
+Prints a readable timeline, or with --json one JSON line per event (state, wake, utterance, intent,
+say, error), each with a type and timings.
 
 Options:
-  --mic DEVICE        ALSA capture device (default: config audio.micDevice)
-  --demo              replay the bundled samples (${SAMPLES_DIR})
-  --realtime          replay samples at the pace they would be heard (default: as fast as possible)
+  --mic DEVICE|FILE   ALSA capture device, or a WAV file to listen to
+  --speaker DEVICE|FILE  ALSA playback device, or the WAV file to write (with a file mic)
+  --camera IMAGE      what the camera sees (used once the vision stage lands)
+  --demo              run the bundled scenario
+  --out DIR           where the demo writes its answers (default .demo/)
+  --json              JSON lines instead of the timeline
 ${COMMON_USAGE}`,
 
   async run({ argv, out }) {
     const { values } = parse('run', argv, {
       mic: { type: 'string' },
+      speaker: { type: 'string' },
+      camera: { type: 'string' },
       demo: { type: 'boolean' },
-      realtime: { type: 'boolean' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
     });
     if (values.help === true) {
       out(this.usage);
@@ -37,58 +54,125 @@ ${COMMON_USAGE}`,
     }
     const { config, log } = boot(values);
     const runLog = log.child({ component: 'run' });
+    const micIsFile = values.mic !== undefined && (values.mic.endsWith('.wav') || existsSync(values.mic));
     const demo = values.demo === true || (values.mic === undefined && !hasCaptureDevice());
-    const engine = await createWakeEngine(config, log);
-    const clock = createClock();
-    try {
-      const sources: { label: string; mic: Mic }[] = demo
-        ? readdirSync(SAMPLES_DIR)
-            .filter((f) => f.endsWith('.wav'))
-            .sort()
-            .map((f) => ({
-              label: f,
-              mic: createFileMic(join(SAMPLES_DIR, f), values.realtime === true ? 'realtime' : 'fast', clock),
-            }))
-        : [
-            {
-              label: values.mic ?? config.audio.micDevice,
-              mic: createAlsaMic(values.mic ?? config.audio.micDevice, log),
-            },
-          ];
-      if (demo)
-        runLog.info(
-          { samples: sources.length, dir: SAMPLES_DIR },
-          'no microphone: replaying the bundled samples',
+    const pace = demo || micIsFile ? 'file' : 'live';
+    const clock = createClock(pace);
+
+    let micFile: string | undefined;
+    let speakerFile: string | undefined;
+    let answersDir: string | undefined;
+    if (demo) {
+      micFile = SCENARIO;
+      answersDir = resolve(values.out ?? '.demo');
+      await mkdir(answersDir, { recursive: true });
+      speakerFile = join(answersDir, 'conversation.wav');
+      runLog.info({ scenario: SCENARIO, out: answersDir }, 'no microphone: running the bundled scenario');
+    } else if (micIsFile) {
+      if (values.speaker === undefined) {
+        throw new GlassesError(
+          'E_USAGE',
+          'glasses run: with a file mic, give --speaker OUT.wav for what the glasses say',
         );
-      await untilInterrupted(async (signal) => {
-        for (const { label, mic } of sources) {
-          engine.detector.reset();
-          const started = clock.now();
-          for await (const chunk of mic.chunks(signal)) {
-            for (const d of await engine.detector.push(chunk)) {
-              out(
-                JSON.stringify({
-                  type: 'wake',
-                  source: label,
-                  phrase: d.phrase,
-                  atMs: d.atMs,
-                  score: round(d.score),
-                }),
-              );
-            }
-          }
-          runLog.info({ source: label, ms: Math.round(clock.now() - started) }, 'source done');
-        }
-      });
-      return 0;
-    } catch (err) {
-      if (isGlassesError(err)) runLog.error({ code: err.code }, err.message);
-      throw err;
-    } finally {
-      await engine.close();
+      }
+      micFile = values.mic;
+      speakerFile = values.speaker;
     }
+    if (values.camera !== undefined)
+      runLog.warn({ camera: values.camera }, 'no vision stage yet: --camera is not used');
+
+    const mic =
+      micFile !== undefined
+        ? createFileMic(micFile, 'fast', clock)
+        : createAlsaMic(values.mic ?? config.audio.micDevice, log);
+    const speaker =
+      speakerFile !== undefined
+        ? createSpeaker(
+            { file: speakerFile, clock, ...(answersDir === undefined ? {} : { answersDir }) },
+            log,
+          )
+        : createSpeaker({ device: values.speaker ?? config.audio.speakerDevice }, log);
+
+    const timeline = new Timeline(out, values.json === true);
+    const loop = await createVoiceLoop(config, log, {
+      mic,
+      speaker,
+      pace,
+      clock,
+      onEvent: (e) => {
+        timeline.print(e);
+      },
+    });
+    const started = performance.now();
+    try {
+      await untilInterrupted((signal) => loop.runner.run(signal));
+    } finally {
+      const written = await loop.close();
+      if (values.json !== true) {
+        timeline.done(
+          performance.now() - started,
+          [speakerFile, ...written].filter((f): f is string => f !== undefined),
+        );
+      }
+    }
+    return timeline.errors > 0 ? 1 : 0;
   },
 };
+
+/** The readable form of a run: one line per event, with audio time on the left. */
+class Timeline {
+  errors = 0;
+
+  constructor(
+    private readonly out: (line: string) => void,
+    private readonly json: boolean,
+  ) {}
+
+  print(e: RunEvent): void {
+    if (e.type === 'error') this.errors++;
+    if (this.json) {
+      this.out(JSON.stringify(e));
+      return;
+    }
+    const t = `${(e.atMs / 1000).toFixed(2).padStart(7)}s`;
+    switch (e.type) {
+      case 'state':
+        this.out(`${t}  ${'state'.padEnd(9)} ${e.from} -> ${e.to}`);
+        return;
+      case 'wake':
+        this.out(
+          `${t}  ${'wake'.padEnd(9)} ${e.phrase} (score ${e.score.toFixed(2)})${e.echo ? ' in our own voice: ignored' : ''}`,
+        );
+        return;
+      case 'utterance':
+        this.out(`${t}  ${'heard'.padEnd(9)} ${(e.durationMs / 1000).toFixed(1)} s of speech (${e.reason})`);
+        return;
+      case 'intent': {
+        const what = e.accepted
+          ? `${e.name}${Object.keys(e.slots).length > 0 ? ` ${JSON.stringify(e.slots)}` : ''}`
+          : 'not a command: open question';
+        this.out(
+          `${t}  ${(e.purpose === 'barge-in' ? 'barge-in?' : 'intent').padEnd(9)} ${what}  "${e.transcript}"  (${e.recognizeMs} ms on device)`,
+        );
+        return;
+      }
+      case 'say':
+        this.out(
+          `${t}  ${'say'.padEnd(9)} "${e.text}"${e.firstAudioMs === undefined ? '' : `  (first audio ${e.firstAudioMs} ms after the end of speech)`}${e.completed ? '' : '  [interrupted]'}`,
+        );
+        return;
+      case 'error':
+        this.out(`${t}  ${'error'.padEnd(9)} ${e.code}: ${e.message}`);
+        return;
+    }
+  }
+
+  done(wallMs: number, files: string[]): void {
+    this.out(
+      `done in ${(wallMs / 1000).toFixed(1)} s; audio written: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`,
+    );
+  }
+}
 
 /** A capture device exists when ALSA lists one; on CI and fresh dev machines none does. */
 function hasCaptureDevice(): boolean {

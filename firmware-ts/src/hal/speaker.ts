@@ -10,7 +10,8 @@ export interface Speaker {
    * playback stops at once and the promise rejects with E_ABORTED.
    */
   play(audio: AsyncIterable<AudioChunk> | Iterable<AudioChunk>, signal: AbortSignal): Promise<void>;
-  close(): Promise<void>;
+  /** Releases the device; file speakers write their file(s) and return the paths written. */
+  close(): Promise<unknown>;
 }
 
 function aborted(name: string): GlassesError {

@@ -96,7 +96,7 @@ export class EspeakSynthesizer implements Synthesizer {
 
   private failed(reason: string, hint: string, cause?: unknown): GlassesError {
     const which = this.command === 'espeak-ng' ? 'espeak-ng' : `espeak-ng (${this.command})`;
-    return new GlassesError('E_SPEAKER_FAILED', `${which} -v ${this.voice}: ${reason}; ${hint}`, {
+    return new GlassesError('E_TTS_FAILED', `${which} -v ${this.voice}: ${reason}; ${hint}`, {
       details: { command: this.command, voice: this.voice },
       cause,
     });

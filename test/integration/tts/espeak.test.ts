@@ -97,17 +97,17 @@ describe('EspeakSynthesizer', () => {
     );
   });
 
-  it('reports a missing espeak-ng with E_SPEAKER_FAILED and what to install', async () => {
+  it('reports a missing espeak-ng with E_TTS_FAILED and what to install', async () => {
     const tts = new EspeakSynthesizer({ command: '/nonexistent/espeak-ng', log: silentLogger() });
     await expect(tts.synthesize('hello', never)).rejects.toSatisfy(
-      (e) => isGlassesError(e, 'E_SPEAKER_FAILED') && /ENOENT.*install espeak-ng/.test(e.message),
+      (e) => isGlassesError(e, 'E_TTS_FAILED') && /ENOENT.*install espeak-ng/.test(e.message),
     );
   });
 
   it('reports an unknown voice with espeak-ng’s own reason', async () => {
     const tts = new EspeakSynthesizer({ voice: 'nosuchvoice', log: silentLogger() });
     await expect(tts.synthesize('hello', never)).rejects.toSatisfy(
-      (e) => isGlassesError(e, 'E_SPEAKER_FAILED') && /voice does not exist/.test(e.message),
+      (e) => isGlassesError(e, 'E_TTS_FAILED') && /voice does not exist/.test(e.message),
     );
   });
 

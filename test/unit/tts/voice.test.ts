@@ -34,7 +34,7 @@ class FakeSynthesizer implements Synthesizer {
       this.events.push(`synth-aborted:${k}@${this.clock.now()}`);
       throw err;
     }
-    if (text === 'FAIL') throw new GlassesError('E_SPEAKER_FAILED', 'espeak-ng: broken');
+    if (text === 'FAIL') throw new GlassesError('E_TTS_FAILED', 'espeak-ng: broken');
     this.events.push(`synth-end:${k}@${this.clock.now()}`);
     const pcm = new Int16Array((RATE * this.audioMs) / 1000).fill(1000 * k);
     return { pcm, sampleRateHz: RATE, channels: 1, tsMs: 0 };
@@ -249,7 +249,7 @@ describe('Voice.say', () => {
   it('plays what was handed over, then rejects, when synthesis fails', async () => {
     const { clock, events, voice } = setup();
     const said = voice.say('One. FAIL', new AbortController().signal);
-    await expect(drive(clock, said)).rejects.toSatisfy((e) => isGlassesError(e, 'E_SPEAKER_FAILED'));
+    await expect(drive(clock, said)).rejects.toSatisfy((e) => isGlassesError(e, 'E_TTS_FAILED'));
     expect(events).toContain('play-end:600@350');
   });
 

@@ -1,0 +1,484 @@
+/**
+ * The command recogniser on the Debian pocketsphinx (0.8+5prealpha, `pocketsphinx_continuous`) with
+ * its US English model, constrained to the command grammar of intents.ts, and rejecting speech
+ * outside it.
+ *
+ * A grammar decode alone never says "none of these": it forces any speech onto the closest
+ * command ("what is the capital of France" comes out as "what is this"). So each utterance is
+ * decoded twice, side by side:
+ *   1. with the command grammar, which gives the best command and the acoustic score of its path;
+ *   2. with a free loop over the model's phones, which gives the best acoustic score any sound
+ *      sequence reaches on the same audio.
+ * Their difference, per frame of the command's words, is a log-likelihood ratio: near 0 when the
+ * command's words explain the audio about as well as free phones do, far below 0 when other
+ * speech was forced into a command (its words then fit badly, or the grammar's fillers had to
+ * swallow whole words). Below `minScorePerFrame` the utterance is an open question. Both decodes
+ * run with `-compallsen yes` so that each frame's scores are normalised against the same best
+ * senone and the two totals compare.
+ *
+ * One process per decode and utterance: with a dictionary cut down to the grammar's words,
+ * loading the model takes ~20 ms of the ~100-200 ms a decode takes (the full 134k-word cmudict
+ * would take ~200 ms), so a persistent process would save little and would have to cut
+ * utterances by pocketsphinx's own VAD. The audio goes to both decoders as one raw temp file,
+ * removed after: `-infile` opens a path, and /dev/stdin cannot be opened when Node's stdin is a
+ * socket. The grammar and dictionary files are written once, named by their content.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GlassesError, messageOf } from '../errors.js';
+import type { Log } from '../log.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import {
+  COMMANDS,
+  commandGrammar,
+  grammarWords,
+  normalizeTranscript,
+  parseIntent,
+  type CommandSpec,
+} from './intents.js';
+import type { CommandRecognizer, Recognition } from './recognizer.js';
+
+export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
+// Tuned on the tuning set of scripts/eval-commands.ts (espeak-ng voices, clean and in white noise).
+export const DEFAULT_MIN_SCORE_PER_FRAME = -15.6;
+export const DEFAULT_NOISY_SNR_DB = 16;
+export const DEFAULT_NOISE_PENALTY_PER_DB = 3;
+export const DEFAULT_SCORE_SCALE = 2;
+export const DEFAULT_NOISE_FLOOR_DB = -40;
+
+/** pocketsphinx's frame: 10 ms at 16 kHz (`-frate 100`). */
+const FRAME_SAMPLES = 160;
+const SAMPLE_RATE_HZ = 16_000;
+/** Audio kept around the detected speech: the decoder needs some silence on each side. */
+const MARGIN_FRAMES = 25;
+/** Speech must rise this far above the quietest frames, or nothing was said. */
+const MIN_DYNAMIC_RANGE_DB = 12;
+const INSTALL = 'install the Debian packages pocketsphinx and pocketsphinx-en-us';
+const DECODER = 'pocketsphinx_continuous';
+
+export interface PocketsphinxRecognizerOptions {
+  /** Holds `en-us/` (acoustic model) and `cmudict-en-us.dict`; the Debian package's by default. */
+  modelDir?: string;
+  log: Log;
+  /**
+   * The rejection threshold on clean audio: the mean log-likelihood ratio per frame, command path
+   * against free phone loop, in pocketsphinx's score units (log base 1.0001, shifted right by 10).
+   * Higher rejects more. An utterance exactly at the threshold has confidence 0.5.
+   */
+  minScorePerFrame?: number;
+  /**
+   * Below this SNR (dB, as estimated from the utterance) the threshold rises by
+   * `noisePenaltyPerDb` per dB: in strong noise other speech fits a command more easily, as the
+   * noise masks what does not fit. Above it, the noise changes little.
+   */
+  noisySnrDb?: number;
+  noisePenaltyPerDb?: number;
+  /** Score units from confidence 0.5 to 0.73 (one logit). */
+  scoreScale?: number;
+  /**
+   * A faint deterministic noise added under the audio, in dB below its speech level. A real
+   * microphone always has such a floor; without one (digital silence, synthetic speech) the
+   * front end's noise and mean estimates go astray and words are lost.
+   */
+  noiseFloorDb?: number;
+  /** The commands; intents.ts's by default. */
+  commands?: readonly CommandSpec[];
+  /** The decoder program; a full path when it is not on PATH. */
+  decoder?: string;
+  /** Where the grammar, dictionary and per-utterance audio files go; under the OS temp dir by default. */
+  workDir?: string;
+}
+
+interface Segment {
+  word: string;
+  startFrame: number;
+  endFrame: number;
+  acousticScore: number;
+}
+
+export interface Decoding {
+  hypothesis: string;
+  segments: Segment[];
+}
+
+interface Files {
+  grammar: string;
+  loop: string;
+  dict: string;
+}
+
+const HYP_LINE = /^INFO: pocketsphinx\.c\(\d+\): (.*) \((-?\d+)\)$/;
+const SEGMENT_LINE = /^(\S+)\s+(\d+)\s+(\d+)\s+[-\d.]+\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s*$/;
+
+/**
+ * The word segments of `-backtrace yes` in a decoder's log, or undefined when the decoder found
+ * no path through the grammar. Should the decoder have cut the audio into several utterances,
+ * their segments are joined.
+ */
+export function parseBacktrace(log: string): Decoding | undefined {
+  const lines = log.split('\n');
+  const hyps: string[] = [];
+  const segments: Segment[] = [];
+  let offset = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const hyp = HYP_LINE.exec(lines[i] ?? '');
+    if (hyp === null || !(lines[i + 1] ?? '').startsWith('word ')) continue;
+    hyps.push(hyp[1] ?? '');
+    let last = offset;
+    for (i += 2; i < lines.length; i++) {
+      const m = SEGMENT_LINE.exec(lines[i] ?? '');
+      if (m === null) break;
+      const endFrame = offset + Number(m[3]);
+      segments.push({
+        word: m[1] ?? '',
+        startFrame: offset + Number(m[2]),
+        endFrame,
+        acousticScore: Number(m[4]),
+      });
+      last = endFrame + 1;
+    }
+    offset = last;
+  }
+  return hyps.length === 0 ? undefined : { hypothesis: hyps.join(' ').trim(), segments };
+}
+
+function totalScore(d: Decoding): number {
+  return d.segments.reduce((sum, s) => sum + s.acousticScore, 0);
+}
+
+function frameDb(pcm: Int16Array, frame: number): number {
+  let sum = 0;
+  const start = frame * FRAME_SAMPLES;
+  for (let i = start; i < start + FRAME_SAMPLES; i++) sum += (pcm[i] ?? 0) ** 2;
+  return 10 * Math.log10(sum / FRAME_SAMPLES / 32768 ** 2 + 1e-10);
+}
+
+/**
+ * Where the speech is, from frame energies: frames well above the quietest tenth. Undefined when
+ * the audio never rises clearly above its own floor (silence, steady noise).
+ */
+export function findSpeech(
+  pcm: Int16Array,
+): { start: number; end: number; levelDb: number; floorDb: number } | undefined {
+  const frames = Math.floor(pcm.length / FRAME_SAMPLES);
+  if (frames === 0) return undefined;
+  const db = Array.from({ length: frames }, (_, f) => frameDb(pcm, f));
+  const sorted = [...db].sort((a, b) => a - b);
+  const floor = sorted[Math.floor(frames * 0.1)] ?? -100;
+  const peak = sorted[frames - 1] ?? -100;
+  if (peak - floor < MIN_DYNAMIC_RANGE_DB) return undefined;
+  const threshold = floor + 0.35 * (peak - floor);
+  const loud = db.flatMap((d, f) => (d >= threshold ? [f] : []));
+  const first = loud[0] ?? 0;
+  const last = loud[loud.length - 1] ?? frames - 1;
+  const power = loud.reduce((sum, f) => sum + 10 ** ((db[f] ?? -100) / 10), 0) / loud.length;
+  return {
+    start: Math.max(0, first - MARGIN_FRAMES) * FRAME_SAMPLES,
+    end: Math.min(pcm.length, (last + 1 + MARGIN_FRAMES) * FRAME_SAMPLES),
+    levelDb: 10 * Math.log10(power),
+    floorDb: floor,
+  };
+}
+
+/**
+ * The speech with a margin of silence, over a faint noise floor `floorDb` below its level, and
+ * its SNR (at most `-floorDb`). The noise comes from a fixed seed, so the same audio always
+ * decodes the same.
+ */
+export function conditionAudio(
+  pcm: Int16Array,
+  floorDb: number,
+): { pcm: Int16Array; snrDb: number } | undefined {
+  const speech = findSpeech(pcm);
+  if (speech === undefined) return undefined;
+  const out = pcm.slice(speech.start, speech.end);
+  // Uniform noise of amplitude a has RMS a / sqrt(3).
+  const amplitude = 32768 * 10 ** ((speech.levelDb + floorDb) / 20) * Math.sqrt(3);
+  let seed = 0x9e3779b9;
+  for (let i = 0; i < out.length; i++) {
+    // mulberry32: small, fast and deterministic; its statistical quality does not matter here.
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = Math.max(-32768, Math.min(32767, Math.round((out[i] ?? 0) + (2 * u - 1) * amplitude)));
+  }
+  return { pcm: out, snrDb: Math.min(speech.levelDb - speech.floorDb, -floorDb) };
+}
+
+function hashOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/**
+ * The pronunciations of `words` from a cmudict-format dictionary, plus one word per phone of
+ * the model (`ph_aa AA`) for the phone loop.
+ */
+export function buildDictionary(
+  cmudict: string,
+  words: readonly string[],
+): { dict: string; phones: string[] } {
+  const wanted = new Set(words);
+  const found = new Set<string>();
+  const phones = new Set<string>();
+  const lines: string[] = [];
+  for (const line of cmudict.split('\n')) {
+    const parts = line.trim().split(/\s+/);
+    const head = parts[0];
+    if (head === undefined || head === '' || parts.length < 2) continue;
+    for (const p of parts.slice(1)) phones.add(p);
+    const base = head.replace(/\(\d+\)$/, '');
+    if (wanted.has(base)) {
+      found.add(base);
+      lines.push(parts.join(' '));
+    }
+  }
+  const missing = words.filter((w) => !found.has(w));
+  if (missing.length > 0) {
+    throw new Error(`speech: the pocketsphinx dictionary has no pronunciation for: ${missing.join(', ')}`);
+  }
+  const sorted = [...phones].sort();
+  for (const p of sorted) lines.push(`ph_${p.toLowerCase()} ${p}`);
+  return { dict: `${lines.join('\n')}\n`, phones: sorted };
+}
+
+function loopGrammar(phones: readonly string[]): string {
+  const alternatives = phones.map((p) => `ph_${p.toLowerCase()}`).join(' | ');
+  return `#JSGF V1.0;\n\ngrammar phones;\n\npublic <phones> = <phone>+;\n\n<phone> = ${alternatives};\n`;
+}
+
+export class PocketsphinxRecognizer implements CommandRecognizer {
+  private readonly modelDir: string;
+  private readonly log: Log;
+  private readonly minScore: number;
+  private readonly noisySnrDb: number;
+  private readonly noisePenalty: number;
+  private readonly scale: number;
+  private readonly noiseFloorDb: number;
+  private readonly commands: readonly CommandSpec[];
+  private readonly decoder: string;
+  private readonly workDir: string;
+  private files: Promise<Files> | undefined;
+  private utterances = 0;
+
+  constructor(options: PocketsphinxRecognizerOptions) {
+    this.modelDir = options.modelDir ?? DEFAULT_MODEL_DIR;
+    this.log = options.log;
+    this.minScore = options.minScorePerFrame ?? DEFAULT_MIN_SCORE_PER_FRAME;
+    this.noisySnrDb = options.noisySnrDb ?? DEFAULT_NOISY_SNR_DB;
+    this.noisePenalty = options.noisePenaltyPerDb ?? DEFAULT_NOISE_PENALTY_PER_DB;
+    this.scale = options.scoreScale ?? DEFAULT_SCORE_SCALE;
+    this.noiseFloorDb = options.noiseFloorDb ?? DEFAULT_NOISE_FLOOR_DB;
+    this.commands = options.commands ?? COMMANDS;
+    this.decoder = options.decoder ?? DECODER;
+    this.workDir = options.workDir ?? join(tmpdir(), 'glasses-pocketsphinx');
+    if (!(this.scale > 0)) throw new Error(`speech: scoreScale must be above 0, not ${this.scale}`);
+    if (!(this.noiseFloorDb < 0)) {
+      throw new Error(`speech: noiseFloorDb must be below 0 dB, not ${this.noiseFloorDb}`);
+    }
+  }
+
+  async recognize(pcm: Int16Array, signal: AbortSignal): Promise<Recognition> {
+    const started = performance.now();
+    const elapsed = (): number => performance.now() - started;
+    if (signal.aborted) throw this.aborted();
+    const files = await this.prepare();
+    const audio = conditionAudio(pcm, this.noiseFloorDb);
+    if (audio === undefined) {
+      this.log.debug({ samples: pcm.length }, 'no speech in the utterance');
+      return { transcript: '', intent: undefined, accepted: false, confidence: 0, ms: elapsed() };
+    }
+    const [grammar, loop] = await this.decodeBoth(files, audio.pcm, signal);
+    const transcript = grammar === undefined ? '' : normalizeTranscript(grammar.hypothesis);
+    if (grammar === undefined || loop === undefined || transcript === '') {
+      // No path through the grammar reached its end: nothing like a command was said.
+      this.log.debug({ ms: elapsed(), transcript }, 'no command path through the audio');
+      return { transcript, intent: undefined, accepted: false, confidence: 0, ms: elapsed() };
+    }
+    const frames = audio.pcm.length / FRAME_SAMPLES;
+    const scorePerFrame = (totalScore(grammar) - totalScore(loop)) / frames;
+    const threshold = this.minScore + this.noisePenalty * Math.max(0, this.noisySnrDb - audio.snrDb);
+    const confidence = 1 / (1 + Math.exp(-(scorePerFrame - threshold) / this.scale));
+    const intent = parseIntent(transcript);
+    const accepted = intent !== undefined && scorePerFrame >= threshold;
+    const ms = elapsed();
+    this.log.debug(
+      {
+        ms,
+        transcript,
+        scorePerFrame,
+        threshold,
+        snrDb: audio.snrDb,
+        frames,
+        accepted,
+        intent: intent?.name,
+      },
+      'recognised',
+    );
+    return { transcript, intent, accepted, confidence, ms };
+  }
+
+  /** Both decodes side by side; when one fails or `signal` aborts, the other is killed too. */
+  private async decodeBoth(
+    files: Files,
+    pcm: Int16Array,
+    signal: AbortSignal,
+  ): Promise<[Decoding | undefined, Decoding | undefined]> {
+    const raw = join(this.workDir, `utterance-${process.pid}-${++this.utterances}.raw`);
+    const both = new AbortController();
+    const onAbort = (): void => {
+      both.abort();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await fs.writeFile(raw, pcm);
+      return await Promise.all([
+        this.decode(files.grammar, files.dict, raw, both.signal),
+        this.decode(files.loop, files.dict, raw, both.signal),
+      ]);
+    } catch (err) {
+      both.abort();
+      if (signal.aborted) throw this.aborted();
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await fs.rm(raw, { force: true });
+    }
+  }
+
+  private aborted(): GlassesError {
+    return new GlassesError('E_ABORTED', `speech recognition (${this.decoder}) stopped`, {
+      details: { decoder: this.decoder },
+    });
+  }
+
+  /** Writes the grammar, phone loop and dictionary once, under names that hash their content. */
+  private prepare(): Promise<Files> {
+    this.files ??= this.writeFiles().catch((err: unknown) => {
+      // A later call may succeed (e.g. once the package is installed).
+      this.files = undefined;
+      throw err;
+    });
+    return this.files;
+  }
+
+  private async writeFiles(): Promise<Files> {
+    const mdef = join(this.modelDir, 'en-us', 'mdef');
+    const cmudictFile = join(this.modelDir, 'cmudict-en-us.dict');
+    let cmudict: string;
+    try {
+      await fs.access(mdef);
+      cmudict = await fs.readFile(cmudictFile, 'utf8');
+    } catch (err) {
+      throw new Error(
+        `speech: the pocketsphinx model is not in ${this.modelDir} (${messageOf(err)}); ${INSTALL}`,
+        { cause: err },
+      );
+    }
+    const { dict, phones } = buildDictionary(cmudict, grammarWords(this.commands));
+    const grammar = commandGrammar(this.commands);
+    await fs.mkdir(this.workDir, { recursive: true });
+    const write = async (stem: string, ext: string, text: string): Promise<string> => {
+      const file = join(this.workDir, `${stem}-${hashOf(text)}.${ext}`);
+      try {
+        await fs.access(file);
+      } catch {
+        await writeFileAtomic(file, text);
+      }
+      return file;
+    };
+    return {
+      grammar: await write('commands', 'gram', grammar),
+      loop: await write('phones', 'gram', loopGrammar(phones)),
+      dict: await write('words', 'dict', dict),
+    };
+  }
+
+  private decode(
+    grammarFile: string,
+    dictFile: string,
+    rawFile: string,
+    signal: AbortSignal,
+  ): Promise<Decoding | undefined> {
+    const args = [
+      '-hmm',
+      join(this.modelDir, 'en-us'),
+      '-dict',
+      dictFile,
+      '-jsgf',
+      grammarFile,
+      // Raw 16-bit samples: only a name ending in .wav makes it look for a header.
+      '-infile',
+      rawFile,
+      '-samprate',
+      String(SAMPLE_RATE_HZ),
+      // The utterance is already cut; pocketsphinx's own VAD would split it at pauses.
+      '-remove_silence',
+      'no',
+      '-compallsen',
+      'yes',
+      '-backtrace',
+      'yes',
+    ];
+    return new Promise<Decoding | undefined>((resolve, reject) => {
+      const proc = spawn(this.decoder, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let log = '';
+      let settled = false;
+      const settle = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const onAbort = (): void => {
+        const rejectAborted = (): void => {
+          settle(() => {
+            reject(this.aborted());
+          });
+        };
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          rejectAborted();
+          return;
+        }
+        // Settle once it has exited, so that no decoder outlives the call.
+        proc.once('exit', rejectAborted);
+        proc.kill('SIGKILL');
+      };
+      if (signal.aborted) {
+        onAbort();
+      } else {
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      proc.stderr.setEncoding('utf8');
+      proc.stderr.on('data', (d: string) => {
+        log += d;
+      });
+      proc.on('error', (err) => {
+        settle(() => {
+          reject(
+            new Error(`speech: cannot start ${this.decoder} (${err.message}); ${INSTALL}`, { cause: err }),
+          );
+        });
+      });
+      proc.on('close', (code, sig) => {
+        if (signal.aborted) return;
+        settle(() => {
+          if (code === 0) {
+            resolve(parseBacktrace(log));
+            return;
+          }
+          const why =
+            log
+              .split('\n')
+              .filter((l) => /ERROR|FATAL/.test(l))
+              .pop() ?? '';
+          const how = code === null ? `was killed by ${sig ?? 'a signal'}` : `exited with code ${code}`;
+          reject(new Error(`speech: ${this.decoder} ${how}${why === '' ? '' : ` (${why.trim()})`}`));
+        });
+      });
+    });
+  }
+}
