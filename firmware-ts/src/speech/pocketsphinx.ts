@@ -299,7 +299,9 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
       return { transcript, intent: undefined, accepted: false, confidence: 0, ms: elapsed() };
     }
     const frames = audio.pcm.length / FRAME_SAMPLES;
-    const scorePerFrame = (totalScore(grammar) - totalScore(loop)) / frames;
+    const grammarScore = totalScore(grammar);
+    const loopScore = totalScore(loop);
+    const scorePerFrame = (grammarScore - loopScore) / frames;
     const threshold = this.minScore + this.noisePenalty * Math.max(0, this.noisySnrDb - audio.snrDb);
     const confidence = 1 / (1 + Math.exp(-(scorePerFrame - threshold) / this.scale));
     const intent = parseIntent(transcript);
@@ -311,6 +313,8 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
         transcript,
         scorePerFrame,
         threshold,
+        grammarScore,
+        loopScore,
         snrDb: audio.snrDb,
         frames,
         accepted,
