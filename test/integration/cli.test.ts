@@ -1,8 +1,11 @@
 /** The `glasses` command as a user runs it: the built CLI in a child process. */
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { readWavAs16kMono } from '../../firmware-ts/src/audio/wav.js';
 import { PACKAGE_ROOT } from '../../firmware-ts/src/paths.js';
 import { WAKE_FIXTURES } from '../helpers/fixtures.js';
 
@@ -103,5 +106,26 @@ describe('glasses CLI', () => {
       .map((l) => JSON.parse(l) as { status: string; licence: string });
     expect(rows.length).toBeGreaterThanOrEqual(7);
     expect(rows.every((row) => row.status === 'ok')).toBe(true);
+  });
+});
+
+describe('glasses run on files', () => {
+  it('--mic FILE --speaker OUT --json: one JSON event per line, and it exits once the file ended and the loop is idle', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-files-'));
+    const outWav = join(dir, 'out.wav');
+    const mic = join(PACKAGE_ROOT, 'firmware-ts', 'assets', 'samples', 'hey_jarvis_what_time.wav');
+    const r = await glasses(['run', '--mic', mic, '--speaker', outWav, '--json', '--log-level', 'warn']);
+    expect(r.code).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; name?: string; text?: string; to?: string });
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['wake', 'utterance', 'intent', 'say']));
+    expect(events.find((e) => e.type === 'intent')?.name).toBe('time');
+    expect(events.find((e) => e.type === 'say')?.text).toMatch(/^It's /);
+    expect(events.filter((e) => e.type === 'state').pop()?.to).toBe('idle');
+    // The reply is in the output file, after the request (the file lines up with the input).
+    const said = await readWavAs16kMono(outWav);
+    expect(said.pcm.length).toBeGreaterThan(16000 * 3);
   });
 });
