@@ -150,13 +150,14 @@ up_to_date() {
   while IFS= read -r f; do [[ -e $OUT/$f ]] || return 1; done < <(sed '1,/^--$/d' "$STAMP")
 }
 
-count() { find "$OUT/wake/$1" -name '*.wav' ! -name '.tmp.*' 2>/dev/null | wc -l; }
+count() { find "$OUT/$1" -name '*.wav' ! -name '.tmp.*' 2>/dev/null | wc -l; }
 summary() {
   local secs
   secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-  echo "make-fixtures: $1 in ${secs}s: pos=$(count pos) neg=$(count neg) multi=$(count multi)" \
-    "stereo44k=$(count stereo44k) float32=$(count float32) bad=$(count bad)" \
-    "total=$(find "$OUT/wake" -type f ! -name '.tmp.*' | wc -l) -> ${OUT#"$ROOT"/}/wake"
+  echo "make-fixtures: $1 in ${secs}s: wake: pos=$(count wake/pos) neg=$(count wake/neg) multi=$(count wake/multi)" \
+    "stereo44k=$(count wake/stereo44k) float32=$(count wake/float32) bad=$(count wake/bad);" \
+    "speech: commands=$(count speech/commands) noisy=$(count speech/commands-noisy) open=$(count speech/open)" \
+    "-> ${OUT#"$ROOT"/}"
 }
 
 if [[ $samples == 1 ]]; then write_samples; fi
@@ -232,6 +233,30 @@ emit "$BAD/empty.wav" truncate -s 0 @OUT@
 emit "$BAD/truncated.wav" sh -c 'head -c 20 "$0" >"$1"' "$src" @OUT@ # RIFF/WAVE, then the fmt header cut off
 emit "$BAD/not_a_wav.wav" sh -c 'printf "this is a text file, not audio\n" >"$0"' @OUT@
 
+# --- speech: commands in several voices, speeds and noise; open questions the grammar must reject -----
+# File names carry the expected transcript (words joined by _) before "__".
+CMDS=("what is this" "what am i looking at" "read this" "how much is this" "buy this" "buy two of these"
+  "order a coffee" "call a taxi" "where is my order" "yes" "cancel" "stop" "repeat that" "louder"
+  "quieter" "what time is it" "battery" "what can you do")
+for text in "${CMDS[@]}"; do
+  slug=${text// /_}
+  clip en-us 160 50 "$text" "$OUT/speech/commands/${slug}__en-us_160.wav"
+  clip en-gb-x-rp 140 40 "$text" "$OUT/speech/commands/${slug}__en-gb-x-rp_140.wav"
+  clip en-us+f3 185 60 "$text" "$OUT/speech/commands/${slug}__en-us+f3_185.wav"
+  noisy "$(speak en-us 160 50 "$text")" "$OUT/speech/commands/${slug}__en-us_160.wav" pinknoise \
+    "$OUT/speech/commands-noisy/${slug}__en-us_160_noise10.wav"
+done
+OPEN=("what is the capital of france" "tell me a joke" "how tall is mount everest" "who wrote hamlet"
+  "what's the weather like tomorrow" "this is a really nice place" "buy me a house in paris"
+  "read me the news" "how much do you weigh" "what is the meaning of life" "order pizza for the whole office"
+  "stop the world i want to get off")
+for text in "${OPEN[@]}"; do
+  slug=${text//[^a-z ]/}
+  slug=${slug// /_}
+  clip en-us 160 50 "$text" "$OUT/speech/open/${slug}__en-us_160.wav"
+  clip en+m3 150 45 "$text" "$OUT/speech/open/${slug}__en+m3_150.wav"
+done
+
 # --- check every audio output: format, duration, not silent ----------------------------------------------
 for rel in "${MANIFEST[@]}"; do
   f=$OUT/$rel
@@ -261,8 +286,8 @@ for rel in "${MANIFEST[@]}"; do KEEP[$rel]=1; done
 while IFS= read -r f; do
   rel=${f#"$OUT"/}
   [[ -n ${KEEP[$rel]:-} ]] || rm -f "$f"
-done < <(find "$OUT/wake" -type f)
-find "$OUT/wake" -type d -empty -delete
+done < <(find "$OUT/wake" "$OUT/speech" -type f)
+find "$OUT/wake" "$OUT/speech" -type d -empty -delete
 
 { printf '%s\n--\n' "$stamp_key" && printf '%s\n' "${MANIFEST[@]}"; } >"$STAMP.tmp.$$"
 mv -f "$STAMP.tmp.$$" "$STAMP"
