@@ -3,10 +3,10 @@
  * stdin (never in argv, so text that starts with "-" or holds quotes is only ever text), a WAV on
  * stdout, converted to the 16 kHz mono the rest of the runtime speaks.
  */
-import { spawn } from 'node:child_process';
 import { MODEL_SAMPLE_RATE_HZ, type AudioChunk } from '../audio/chunk.js';
 import { downmix, floatToInt16, resample } from '../audio/resample.js';
 import { decodeWav } from '../audio/wav.js';
+import { describeExit, runChild } from '../util/child.js';
 import { GlassesError, isGlassesError } from '../errors.js';
 import type { Log } from '../log.js';
 
@@ -111,58 +111,19 @@ export class EspeakSynthesizer implements Synthesizer {
     }
   }
 
-  private run(text: string, signal: AbortSignal): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      const proc = spawn(this.command, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      this.log.debug({ pid: proc.pid, args: this.args }, 'espeak-ng started');
-      const out: Buffer[] = [];
-      let stderr = '';
-      let settled = false;
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const onAbort = (): void => {
-        const rejectAborted = (): void => {
-          settle(() => {
-            reject(this.aborted());
-          });
-        };
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          rejectAborted();
-          return;
-        }
-        // Settle once it has exited (SIGKILL takes effect at once), so no espeak-ng outlives the call.
-        proc.once('exit', rejectAborted);
-        proc.kill('SIGKILL');
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      proc.stdout.on('data', (d: Buffer) => out.push(d));
-      proc.stderr.on('data', (d: Buffer) => {
-        stderr = (stderr + d.toString()).slice(-2000);
-      });
-      // EPIPE when espeak-ng dies before reading its input is reported through its exit code.
-      proc.stdin.on('error', () => undefined);
-      proc.on('error', (err) => {
-        settle(() => {
-          reject(this.failed(`cannot start it (${err.message})`, INSTALL, err));
-        });
-      });
-      proc.on('close', (code, sig) => {
-        if (signal.aborted) return;
-        settle(() => {
-          if (code === 0) {
-            resolve(Buffer.concat(out));
-            return;
-          }
-          const why = stderr.trim().split('\n').pop() ?? '';
-          const how = code === null ? `was killed by ${sig ?? 'a signal'}` : `exited with code ${code}`;
-          reject(this.failed(`${how}${why === '' ? '' : ` (${why})`}`, REINSTALL));
-        });
-      });
-      proc.stdin.end(text, 'utf8');
+  private async run(text: string, signal: AbortSignal): Promise<Buffer> {
+    const r = await runChild(this.command, this.args, {
+      input: text,
+      signal,
+      stderrTail: 2000,
+      onSpawn: (pid) => {
+        this.log.debug({ pid, args: this.args }, 'espeak-ng started');
+      },
     });
+    if (r.kind === 'aborted') throw this.aborted();
+    if (r.kind === 'failed-to-start')
+      throw this.failed(`cannot start it (${r.error.message})`, INSTALL, r.error);
+    if (r.code !== 0) throw this.failed(describeExit(r, r.stderr.trim().split('\n').pop() ?? ''), REINSTALL);
+    return r.stdout;
   }
 }

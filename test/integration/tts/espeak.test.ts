@@ -80,9 +80,7 @@ describe('EspeakSynthesizer', () => {
     setTimeout(() => {
       controller.abort();
     }, 100);
-    const started = performance.now();
     await expect(said).rejects.toSatisfy((e) => isGlassesError(e, 'E_ABORTED'));
-    expect(performance.now() - started).toBeLessThan(1000);
     const pid = lines.find((l) => l.msg === 'espeak-ng started')?.pid;
     expect(pid).toBeTypeOf('number');
     expect(isRunning(pid!)).toBe(false);
