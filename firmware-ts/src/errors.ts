@@ -52,9 +52,14 @@ export const ERROR_CODES = {
   },
   E_SPEAKER_FAILED: { retryable: true, summary: 'Playback failed part-way.' },
   E_TTS_FAILED: { retryable: true, summary: 'Speech synthesis (espeak-ng) could not start or failed.' },
+  E_RECOGNIZER_START: {
+    retryable: false,
+    summary:
+      "pocketsphinx cannot start: the decoder, its model folder or a grammar word's pronunciation is missing.",
+  },
   E_RECOGNIZER_FAILED: {
     retryable: true,
-    summary: 'On-device command recognition (pocketsphinx) could not start or failed.',
+    summary: 'The pocketsphinx decoder exited with an error or was killed while recognising.',
   },
   E_ABORTED: {
     retryable: true,

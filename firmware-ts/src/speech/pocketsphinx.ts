@@ -5,23 +5,25 @@
  *
  * A grammar decode alone never says "none of these": it forces any speech onto the closest
  * command ("what is the capital of France" comes out as "what is this"). So each utterance is
- * decoded twice, side by side:
- *   1. with the command grammar, which gives the best command and the acoustic score of its path;
- *   2. with a free loop over the model's phones, which gives the best acoustic score any sound
- *      sequence reaches on the same audio.
- * Their difference, per frame of the command's words, is a log-likelihood ratio: near 0 when the
- * command's words explain the audio about as well as free phones do, far below 0 when other
- * speech was forced into a command (its words then fit badly, or the grammar's fillers had to
- * swallow whole words). Below `minScorePerFrame` the utterance is an open question. Both decodes
- * run with `-compallsen yes` so that each frame's scores are normalised against the same best
- * senone and the two totals compare.
+ * decoded three times, side by side, on the same audio:
+ *   1. with the command grammar: the best command, and the acoustic score of its path;
+ *   2. with a free loop over the model's phones: the best acoustic score any sound sequence reaches;
+ *   3. with a free loop over the grammar's own words, in any order and number.
+ * Each loop's score minus the command path's, per frame, is a log-likelihood ratio: near 0 when
+ * the command explains the audio about as well as the loop does, far below 0 when other speech was
+ * forced into a command. The phone loop catches sounds the command's words do not fit; the word
+ * loop catches the grammar's words said in another order or with others, and, since it shares the
+ * command's word models, it is less thrown by a voice or accent the model fits badly (with the
+ * phone loop alone, unseen espeak-ng voices lost most commands to rejection). Their sum, the score,
+ * is compared with `minScorePerFrame`, raised in strong noise. All decodes run with `-compallsen yes`
+ * so that each frame's scores are normalised against the same best senone and the totals compare.
  *
  * One process per decode and utterance: with a dictionary cut down to the grammar's words,
- * loading the model takes ~20 ms of the ~100-200 ms a decode takes (the full 134k-word cmudict
- * would take ~200 ms), so a persistent process would save little and would have to cut
- * utterances by pocketsphinx's own VAD. The audio goes to both decoders as one raw temp file,
+ * loading the model takes ~20 ms of the 150-200 ms a decode of a 2 s utterance takes (the full
+ * 134k-word cmudict would add ~200 ms), so a persistent process would save little and would
+ * have to cut utterances by pocketsphinx's own VAD. The three decodes take ~300 ms on two cores. The audio goes to the decoders as one raw temp file,
  * removed after: `-infile` opens a path, and /dev/stdin cannot be opened when Node's stdin is a
- * socket. The grammar and dictionary files are written once, named by their content.
+ * socket. The grammar, loops and dictionary are written once, under names that hash their content.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -43,9 +45,9 @@ import type { CommandRecognizer, Recognition } from './recognizer.js';
 
 export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 // Tuned on the tuning set of scripts/eval-commands.ts (espeak-ng voices, clean and in white noise).
-export const DEFAULT_MIN_SCORE_PER_FRAME = -15.6;
-export const DEFAULT_NOISY_SNR_DB = 16;
-export const DEFAULT_NOISE_PENALTY_PER_DB = 3;
+export const DEFAULT_MIN_SCORE_PER_FRAME = -22;
+export const DEFAULT_NOISY_SNR_DB = 7;
+export const DEFAULT_NOISE_PENALTY_PER_DB = 6;
 export const DEFAULT_SCORE_SCALE = 2;
 export const DEFAULT_NOISE_FLOOR_DB = -40;
 
@@ -64,15 +66,17 @@ export interface PocketsphinxRecognizerOptions {
   modelDir?: string;
   log: Log;
   /**
-   * The rejection threshold on clean audio: the mean log-likelihood ratio per frame, command path
-   * against free phone loop, in pocketsphinx's score units (log base 1.0001, shifted right by 10).
-   * Higher rejects more. An utterance exactly at the threshold has confidence 0.5.
+   * The rejection threshold on clean audio, for the score: the sum of the two log-likelihood
+   * ratios per frame, command path against the phone loop and against the word loop, in
+   * pocketsphinx's score units (log base 1.0001, shifted right by 10). Higher rejects more. An
+   * utterance exactly at the threshold has confidence 0.5.
    */
   minScorePerFrame?: number;
   /**
-   * Below this SNR (dB, as estimated from the utterance) the threshold rises by
-   * `noisePenaltyPerDb` per dB: in strong noise other speech fits a command more easily, as the
-   * noise masks what does not fit. Above it, the noise changes little.
+   * Below this SNR (dB, estimated from the utterance after pre-emphasis, see findSpeech) the
+   * threshold rises by `noisePenaltyPerDb` per dB: in strong noise other speech fits a command
+   * more easily, as the noise masks what does not fit. White noise at 15 dB SNR measures ~7 here,
+   * pink noise at 10 dB ~9, clean speech over the noise floor 40.
    */
   noisySnrDb?: number;
   noisePenaltyPerDb?: number;
@@ -106,7 +110,8 @@ export interface Decoding {
 
 interface Files {
   grammar: string;
-  loop: string;
+  phones: string;
+  words: string;
   dict: string;
 }
 
@@ -149,37 +154,51 @@ function totalScore(d: Decoding): number {
   return d.segments.reduce((sum, s) => sum + s.acousticScore, 0);
 }
 
-function frameDb(pcm: Int16Array, frame: number): number {
-  let sum = 0;
-  const start = frame * FRAME_SAMPLES;
-  for (let i = start; i < start + FRAME_SAMPLES; i++) sum += (pcm[i] ?? 0) ** 2;
-  return 10 * Math.log10(sum / FRAME_SAMPLES / 32768 ** 2 + 1e-10);
+/** Energy of each 10 ms frame, in dB below full scale. */
+function frameDbs(x: ArrayLike<number>): number[] {
+  const frames = Math.floor(x.length / FRAME_SAMPLES);
+  return Array.from({ length: frames }, (_, f) => {
+    let sum = 0;
+    for (let i = f * FRAME_SAMPLES; i < (f + 1) * FRAME_SAMPLES; i++) sum += (x[i] ?? 0) ** 2;
+    return 10 * Math.log10(sum / FRAME_SAMPLES / 32768 ** 2 + 1e-10);
+  });
+}
+
+function meanDb(db: readonly number[], frames: readonly number[]): number {
+  return 10 * Math.log10(frames.reduce((sum, f) => sum + 10 ** ((db[f] ?? -100) / 10), 0) / frames.length);
+}
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? -100;
 }
 
 /**
  * Where the speech is, from frame energies: frames well above the quietest tenth. Undefined when
- * the audio never rises clearly above its own floor (silence, steady noise).
+ * the audio never rises clearly above its own floor (silence, steady noise). `snrDb` compares the
+ * speech frames with the quietest tenth after a first-difference (pre-emphasis) filter: what
+ * matters to recognition is the noise among the consonants' high frequencies, so white noise
+ * counts for more than pink or rumbling noise of the same power.
  */
 export function findSpeech(
   pcm: Int16Array,
-): { start: number; end: number; levelDb: number; floorDb: number } | undefined {
-  const frames = Math.floor(pcm.length / FRAME_SAMPLES);
+): { start: number; end: number; levelDb: number; snrDb: number } | undefined {
+  const db = frameDbs(pcm);
+  const frames = db.length;
   if (frames === 0) return undefined;
-  const db = Array.from({ length: frames }, (_, f) => frameDb(pcm, f));
-  const sorted = [...db].sort((a, b) => a - b);
-  const floor = sorted[Math.floor(frames * 0.1)] ?? -100;
-  const peak = sorted[frames - 1] ?? -100;
+  const floor = quantile(db, 0.1);
+  const peak = quantile(db, 1);
   if (peak - floor < MIN_DYNAMIC_RANGE_DB) return undefined;
   const threshold = floor + 0.35 * (peak - floor);
   const loud = db.flatMap((d, f) => (d >= threshold ? [f] : []));
   const first = loud[0] ?? 0;
   const last = loud[loud.length - 1] ?? frames - 1;
-  const power = loud.reduce((sum, f) => sum + 10 ** ((db[f] ?? -100) / 10), 0) / loud.length;
+  const emphasized = frameDbs(Float64Array.from(pcm, (v, i) => v - 0.97 * (pcm[i - 1] ?? 0)));
   return {
     start: Math.max(0, first - MARGIN_FRAMES) * FRAME_SAMPLES,
     end: Math.min(pcm.length, (last + 1 + MARGIN_FRAMES) * FRAME_SAMPLES),
-    levelDb: 10 * Math.log10(power),
-    floorDb: floor,
+    levelDb: meanDb(db, loud),
+    snrDb: meanDb(emphasized, loud) - quantile(emphasized, 0.1),
   };
 }
 
@@ -206,7 +225,12 @@ export function conditionAudio(
     const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     out[i] = Math.max(-32768, Math.min(32767, Math.round((out[i] ?? 0) + (2 * u - 1) * amplitude)));
   }
-  return { pcm: out, snrDb: Math.min(speech.levelDb - speech.floorDb, -floorDb) };
+  return { pcm: out, snrDb: Math.min(speech.snrDb, -floorDb) };
+}
+
+/** The dictionary word that stands for one phone in the phone loop. */
+function phoneWord(phone: string): string {
+  return `ph_${phone.toLowerCase()}`;
 }
 
 function hashOf(text: string): string {
@@ -238,16 +262,20 @@ export function buildDictionary(
   }
   const missing = words.filter((w) => !found.has(w));
   if (missing.length > 0) {
-    throw new Error(`speech: the pocketsphinx dictionary has no pronunciation for: ${missing.join(', ')}`);
+    throw new GlassesError(
+      'E_RECOGNIZER_START',
+      `speech: the pocketsphinx dictionary has no pronunciation for: ${missing.join(', ')}`,
+      { details: { words: missing } },
+    );
   }
   const sorted = [...phones].sort();
-  for (const p of sorted) lines.push(`ph_${p.toLowerCase()} ${p}`);
+  for (const p of sorted) lines.push(`${phoneWord(p)} ${p}`);
   return { dict: `${lines.join('\n')}\n`, phones: sorted };
 }
 
-function loopGrammar(phones: readonly string[]): string {
-  const alternatives = phones.map((p) => `ph_${p.toLowerCase()}`).join(' | ');
-  return `#JSGF V1.0;\n\ngrammar phones;\n\npublic <phones> = <phone>+;\n\n<phone> = ${alternatives};\n`;
+/** Any sequence of `units`: the free loops the command path is measured against. */
+function loopGrammar(name: string, units: readonly string[]): string {
+  return `#JSGF V1.0;\n\ngrammar ${name};\n\npublic <${name}> = <unit>+;\n\n<unit> = ${units.join(' | ')};\n`;
 }
 
 export class PocketsphinxRecognizer implements CommandRecognizer {
@@ -275,9 +303,13 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     this.commands = options.commands ?? COMMANDS;
     this.decoder = options.decoder ?? DECODER;
     this.workDir = options.workDir ?? join(tmpdir(), 'glasses-pocketsphinx');
-    if (!(this.scale > 0)) throw new Error(`speech: scoreScale must be above 0, not ${this.scale}`);
+    if (!(this.scale > 0))
+      throw new GlassesError('E_CONFIG_INVALID', `speech: scoreScale must be above 0, not ${this.scale}`);
     if (!(this.noiseFloorDb < 0)) {
-      throw new Error(`speech: noiseFloorDb must be below 0 dB, not ${this.noiseFloorDb}`);
+      throw new GlassesError(
+        'E_CONFIG_INVALID',
+        `speech: noiseFloorDb must be below 0 dB, not ${this.noiseFloorDb}`,
+      );
     }
   }
 
@@ -291,17 +323,18 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
       this.log.debug({ samples: pcm.length }, 'no speech in the utterance');
       return { transcript: '', intent: undefined, accepted: false, confidence: 0, ms: elapsed() };
     }
-    const [grammar, loop] = await this.decodeBoth(files, audio.pcm, signal);
+    const [grammar, phones, words] = await this.decodeAll(files, audio.pcm, signal);
     const transcript = grammar === undefined ? '' : normalizeTranscript(grammar.hypothesis);
-    if (grammar === undefined || loop === undefined || transcript === '') {
+    if (grammar === undefined || phones === undefined || words === undefined || transcript === '') {
       // No path through the grammar reached its end: nothing like a command was said.
       this.log.debug({ ms: elapsed(), transcript }, 'no command path through the audio');
       return { transcript, intent: undefined, accepted: false, confidence: 0, ms: elapsed() };
     }
     const frames = audio.pcm.length / FRAME_SAMPLES;
     const grammarScore = totalScore(grammar);
-    const loopScore = totalScore(loop);
-    const scorePerFrame = (grammarScore - loopScore) / frames;
+    const phoneRatio = (grammarScore - totalScore(phones)) / frames;
+    const wordRatio = (grammarScore - totalScore(words)) / frames;
+    const scorePerFrame = phoneRatio + wordRatio;
     const threshold = this.minScore + this.noisePenalty * Math.max(0, this.noisySnrDb - audio.snrDb);
     const confidence = 1 / (1 + Math.exp(-(scorePerFrame - threshold) / this.scale));
     const intent = parseIntent(transcript);
@@ -313,8 +346,8 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
         transcript,
         scorePerFrame,
         threshold,
-        grammarScore,
-        loopScore,
+        phoneRatio,
+        wordRatio,
         snrDb: audio.snrDb,
         frames,
         accepted,
@@ -325,26 +358,27 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     return { transcript, intent, accepted, confidence, ms };
   }
 
-  /** Both decodes side by side; when one fails or `signal` aborts, the other is killed too. */
-  private async decodeBoth(
+  /** The three decodes side by side; when one fails or `signal` aborts, the others are killed too. */
+  private async decodeAll(
     files: Files,
     pcm: Int16Array,
     signal: AbortSignal,
-  ): Promise<[Decoding | undefined, Decoding | undefined]> {
+  ): Promise<(Decoding | undefined)[]> {
     const raw = join(this.workDir, `utterance-${process.pid}-${++this.utterances}.raw`);
-    const both = new AbortController();
+    const all = new AbortController();
     const onAbort = (): void => {
-      both.abort();
+      all.abort();
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    // It may have aborted while the files were being prepared.
+    if (signal.aborted) all.abort();
     try {
       await fs.writeFile(raw, pcm);
-      return await Promise.all([
-        this.decode(files.grammar, files.dict, raw, both.signal),
-        this.decode(files.loop, files.dict, raw, both.signal),
-      ]);
+      return await Promise.all(
+        [files.grammar, files.phones, files.words].map((g) => this.decode(g, files.dict, raw, all.signal)),
+      );
     } catch (err) {
-      both.abort();
+      all.abort();
       if (signal.aborted) throw this.aborted();
       throw err;
     } finally {
@@ -359,7 +393,7 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     });
   }
 
-  /** Writes the grammar, phone loop and dictionary once, under names that hash their content. */
+  /** Writes the grammar, the two loops and the dictionary once, under names that hash their content. */
   private prepare(): Promise<Files> {
     this.files ??= this.writeFiles().catch((err: unknown) => {
       // A later call may succeed (e.g. once the package is installed).
@@ -377,12 +411,14 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
       await fs.access(mdef);
       cmudict = await fs.readFile(cmudictFile, 'utf8');
     } catch (err) {
-      throw new Error(
+      throw new GlassesError(
+        'E_RECOGNIZER_START',
         `speech: the pocketsphinx model is not in ${this.modelDir} (${messageOf(err)}); ${INSTALL}`,
-        { cause: err },
+        { cause: err, details: { dir: this.modelDir } },
       );
     }
-    const { dict, phones } = buildDictionary(cmudict, grammarWords(this.commands));
+    const vocabulary = grammarWords(this.commands);
+    const { dict, phones } = buildDictionary(cmudict, vocabulary);
     const grammar = commandGrammar(this.commands);
     await fs.mkdir(this.workDir, { recursive: true });
     const write = async (stem: string, ext: string, text: string): Promise<string> => {
@@ -396,8 +432,9 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     };
     return {
       grammar: await write('commands', 'gram', grammar),
-      loop: await write('phones', 'gram', loopGrammar(phones)),
-      dict: await write('words', 'dict', dict),
+      phones: await write('phones', 'gram', loopGrammar('phones', phones.map(phoneWord))),
+      words: await write('words', 'gram', loopGrammar('words', vocabulary)),
+      dict: await write('lexicon', 'dict', dict),
     };
   }
 
@@ -463,7 +500,13 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
       proc.on('error', (err) => {
         settle(() => {
           reject(
-            new Error(`speech: cannot start ${this.decoder} (${err.message}); ${INSTALL}`, { cause: err }),
+            new GlassesError(
+              'E_RECOGNIZER_START',
+              `speech: cannot start ${this.decoder} (${err.message}); ${INSTALL}`,
+              {
+                cause: err,
+              },
+            ),
           );
         });
       });
@@ -480,7 +523,12 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
               .filter((l) => /ERROR|FATAL/.test(l))
               .pop() ?? '';
           const how = code === null ? `was killed by ${sig ?? 'a signal'}` : `exited with code ${code}`;
-          reject(new Error(`speech: ${this.decoder} ${how}${why === '' ? '' : ` (${why.trim()})`}`));
+          reject(
+            new GlassesError(
+              'E_RECOGNIZER_FAILED',
+              `speech: ${this.decoder} ${how}${why === '' ? '' : ` (${why.trim()})`}`,
+            ),
+          );
         });
       });
     });
