@@ -25,7 +25,6 @@
  * removed after: `-infile` opens a path, and /dev/stdin cannot be opened when Node's stdin is a
  * socket. The grammar, loops and dictionary are written once, under names that hash their content.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +32,7 @@ import { join } from 'node:path';
 import { GlassesError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { describeExit, runChild } from '../util/child.js';
 import {
   COMMANDS,
   commandGrammar,
@@ -438,7 +438,7 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     };
   }
 
-  private decode(
+  private async decode(
     grammarFile: string,
     dictFile: string,
     rawFile: string,
@@ -464,73 +464,26 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
       '-backtrace',
       'yes',
     ];
-    return new Promise<Decoding | undefined>((resolve, reject) => {
-      const proc = spawn(this.decoder, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      let log = '';
-      let settled = false;
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const onAbort = (): void => {
-        const rejectAborted = (): void => {
-          settle(() => {
-            reject(this.aborted());
-          });
-        };
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          rejectAborted();
-          return;
-        }
-        // Settle once it has exited, so that no decoder outlives the call.
-        proc.once('exit', rejectAborted);
-        proc.kill('SIGKILL');
-      };
-      if (signal.aborted) {
-        onAbort();
-      } else {
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      proc.stderr.setEncoding('utf8');
-      proc.stderr.on('data', (d: string) => {
-        log += d;
-      });
-      proc.on('error', (err) => {
-        settle(() => {
-          reject(
-            new GlassesError(
-              'E_RECOGNIZER_START',
-              `speech: cannot start ${this.decoder} (${err.message}); ${INSTALL}`,
-              {
-                cause: err,
-              },
-            ),
-          );
-        });
-      });
-      proc.on('close', (code, sig) => {
-        if (signal.aborted) return;
-        settle(() => {
-          if (code === 0) {
-            resolve(parseBacktrace(log));
-            return;
-          }
-          const why =
-            log
-              .split('\n')
-              .filter((l) => /ERROR|FATAL/.test(l))
-              .pop() ?? '';
-          const how = code === null ? `was killed by ${sig ?? 'a signal'}` : `exited with code ${code}`;
-          reject(
-            new GlassesError(
-              'E_RECOGNIZER_FAILED',
-              `speech: ${this.decoder} ${how}${why === '' ? '' : ` (${why.trim()})`}`,
-            ),
-          );
-        });
-      });
-    });
+    const r = await runChild(this.decoder, args, { signal, stdout: false });
+    if (r.kind === 'aborted') throw this.aborted();
+    if (r.kind === 'failed-to-start') {
+      throw new GlassesError(
+        'E_RECOGNIZER_START',
+        `speech: cannot start ${this.decoder} (${r.error.message}); ${INSTALL}`,
+        {
+          cause: r.error,
+        },
+      );
+    }
+    if (r.code !== 0) {
+      const why =
+        r.stderr
+          .split('\n')
+          .filter((l) => /ERROR|FATAL/.test(l))
+          .pop() ?? '';
+      throw new GlassesError('E_RECOGNIZER_FAILED', `speech: ${this.decoder} ${describeExit(r, why.trim())}`);
+    }
+    // pocketsphinx writes its backtrace to its log (stderr).
+    return parseBacktrace(r.stderr);
   }
 }
