@@ -171,7 +171,11 @@ export class VoiceLoopRunner {
           durationMs: Math.round(e.endMs - e.startMs),
           reason: e.reason,
         });
-        this.dispatch({ type: 'utterance', utteranceId });
+        const effects = this.dispatch({ type: 'utterance', utteranceId });
+        // An utterance the loop does not act on (heard while it was busy) is dropped at once:
+        // the wearer's audio is kept no longer than it is needed.
+        if (!effects.some((x) => 'utteranceId' in x && x.utteranceId === utteranceId))
+          this.utterances.delete(utteranceId);
       }
     }
     if (pace === 'file') await this.settle();
@@ -194,7 +198,7 @@ export class VoiceLoopRunner {
     }
   }
 
-  private dispatch(event: LoopEvent): void {
+  private dispatch(event: LoopEvent): Effect[] {
     const before = this.state;
     const { state, effects } = transition(before, event, this.nextTurnId);
     if (state.name !== 'idle' && state.turnId === this.nextTurnId) this.nextTurnId++;
@@ -212,6 +216,12 @@ export class VoiceLoopRunner {
       });
     }
     for (const effect of effects) this.execute(effect);
+    // After the effects, which may abort the turn that just ended: its per-turn state goes now.
+    if (before.name !== 'idle' && (state.name === 'idle' || state.turnId !== before.turnId)) {
+      this.turnTiming.delete(before.turnId);
+      this.turnAborts.delete(before.turnId);
+    }
+    return effects;
   }
 
   private turnSignal(turnId: number): AbortSignal {
