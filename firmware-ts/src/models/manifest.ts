@@ -20,7 +20,18 @@ const tensorSpec = z
 const entrySchema = z
   .object({
     name: z.string().regex(/^[a-z0-9_]+$/),
-    kind: z.enum(['wake-features', 'wake-head', 'vad']),
+    kind: z.enum([
+      'wake-features',
+      'wake-head',
+      'vad',
+      'detector',
+      'detector-weights',
+      'ocr-det',
+      'ocr-rec',
+      'ocr-dict',
+    ]),
+    /** onnx by default; a TF.js graph model is its model.json, its weights are a `detector-weights` entry. */
+    format: z.enum(['onnx', 'tfjs-graph', 'tfjs-weights', 'text']).optional(),
     file: z.string().min(1),
     /** For wake heads: the words said. */
     phrase: z.string().optional(),
