@@ -110,10 +110,14 @@ gap() { echo "|sox -R -D -n -r 16000 -c 1 -p trim 0 $1"; }
 # espeak-ng. Gaps are chosen against the loop's timings (5 s follow-up window, 6 s no-speech timeout):
 #   wake + "what time is it"; "battery" inside the follow-up window (no wake phrase); silence -> idle;
 #   wake + "what can you do", and 3 s into that long answer the wake phrase again (barge-in) + "louder";
-#   wake + an open question (rejected as a command); wake and then nothing (no-speech timeout).
+#   wake + an open question (rejected as a command); wake + "what is this" and, in the follow-up window
+#   after its longer answer, "how much is this" (the demo camera's two photos); wake and then nothing
+#   (no-speech timeout).
 scenario() {
-  local w t b h l q
+  local w t b h l q i p
   w=$(speak en-us 150 50 "hey jarvis")
+  i=$(speak en-us 160 50 "what is this")
+  p=$(speak en-us 160 50 "how much is this")
   t=$(speak en-us 160 50 "what time is it")
   b=$(speak en-us 160 50 "battery")
   h=$(speak en-gb-x-rp 160 50 "what can you do")
@@ -121,7 +125,8 @@ scenario() {
   q=$(speak en-us+f3 160 50 "what is the capital of france")
   emit "$1" "${SOX[@]}" "$w" "$(gap 0.4)" "$t" "$(gap 4)" "$b" "$(gap 11)" \
     "$w" "$(gap 0.4)" "$h" "$(gap 3)" "$w" "$(gap 0.4)" "$l" "$(gap 11)" \
-    "$w" "$(gap 0.4)" "$q" "$(gap 11)" "$w" "$(gap 10)" "${FMT[@]}" @OUT@ pad 1 0
+    "$w" "$(gap 0.4)" "$q" "$(gap 11)" "$w" "$(gap 0.4)" "$i" "$(gap 6)" "$p" "$(gap 11)" \
+    "$w" "$(gap 10)" "${FMT[@]}" @OUT@ pad 1 0
 }
 
 write_samples() {

@@ -12,6 +12,8 @@ APT_PACKAGES=(
   ffmpeg             # the V4L2 camera
   pocketsphinx pocketsphinx-en-us  # on-device command recognition
   qemu-user-static   # running the arm64 build on x86 machines
+  opencv-doc         # real sample photos for the vision tests (copied by scripts/make-vision-fixtures.ts)
+  fonts-dejavu-core fonts-noto-cjk  # fonts for the rendered text fixtures (English, Chinese)
 )
 
 missing=()

@@ -1,9 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-/** The audio fixtures are generated (espeak-ng, sox), not committed; the script skips when up to date. */
+/**
+ * The fixtures are generated, not committed: audio with espeak-ng and sox, vision from Debian's
+ * opencv-doc photos and rendered text. Both scripts skip when their outputs are up to date.
+ */
 export default function setup(): void {
-  execFileSync('bash', [join(import.meta.dirname, '..', 'scripts', 'make-fixtures.sh')], {
-    stdio: 'inherit',
-  });
+  const root = join(import.meta.dirname, '..');
+  execFileSync('bash', [join(root, 'scripts', 'make-fixtures.sh')], { stdio: 'inherit' });
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'tsx'),
+    [join(root, 'scripts', 'make-vision-fixtures.ts')],
+    {
+      stdio: 'inherit',
+    },
+  );
 }

@@ -2,12 +2,21 @@
 /** The `glasses` command: one subcommand per capability, each with its own --help. */
 import { isGlassesError, messageOf } from './errors.js';
 import { benchCommand } from './commands/bench.js';
+import { detectCommand } from './commands/detect.js';
+import { ocrCommand } from './commands/ocr.js';
 import { modelsCommand } from './commands/models.js';
 import { runCommand } from './commands/run.js';
 import { wakeCommand } from './commands/wake.js';
 import type { Command } from './commands/command.js';
 
-const COMMANDS: readonly Command[] = [runCommand, wakeCommand, benchCommand, modelsCommand];
+const COMMANDS: readonly Command[] = [
+  runCommand,
+  wakeCommand,
+  detectCommand,
+  ocrCommand,
+  benchCommand,
+  modelsCommand,
+];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

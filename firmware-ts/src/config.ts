@@ -86,6 +86,43 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    camera: z
+      .object({
+        /** V4L2 device read through ffmpeg (MJPEG) on the board. */
+        device: z.string().min(1).default('/dev/video0'),
+        widthPx: z.number().int().min(160).max(4096).default(1280),
+        heightPx: z.number().int().min(120).max(4096).default(720),
+        /** A frame not delivered within this is E_CAMERA_FAILED (the wearer hears "I can't see"). */
+        captureTimeoutMs: z.number().int().min(200).max(20_000).default(4000),
+        /**
+         * Watch mode: look every `watchIntervalMs` while the glasses are awake (0 = off). Off by default:
+         * the camera is only on when a turn needs it.
+         */
+        watchIntervalMs: z.number().int().min(0).max(60_000).default(0),
+        /** sysfs LED brightness file lit while capturing (e.g. /sys/class/leds/camera/brightness); '' logs. */
+        ledPath: z.string().default(''),
+      })
+      .strict()
+      .prefault({}),
+    vision: z
+      .object({
+        /** COCO-80 detector: a models-manifest entry of kind `detector`. */
+        detector: z.enum(['centernet', 'nanodet']).default('centernet'),
+        /** `auto`: tfjs-node when installed, else wasm. The pure-JS cpu backend is never used. */
+        backend: z.enum(['auto', 'wasm', 'tfjs-node']).default('auto'),
+        minScore: unit.default(0.3),
+        /** Per COCO label, overriding `minScore` for classes that are noisy. */
+        classMinScore: z.record(z.string(), unit).default({}),
+        maxDetections: z.number().int().min(1).max(100).default(20),
+        iouThreshold: unit.default(0.5),
+        /**
+         * Below this the answer says it is not sure rather than naming a guess. CenterNet's scores run
+         * low: on the fixture photos every wrong label scored under 0.36, right ones 0.31-0.82.
+         */
+        confidentScore: unit.default(0.4),
+      })
+      .strict()
+      .prefault({}),
     audio: z
       .object({
         /** ALSA capture device (arecord -D). */

@@ -28,7 +28,13 @@ import { WavFileMic, type Mic } from './hal/mic.js';
 import type { Speaker } from './hal/speaker.js';
 import { TimelineSpeaker } from './hal/timeline-speaker.js';
 import type { Log } from './log.js';
-import { findModel, loadManifest } from './models/manifest.js';
+import { FileCamera, LedCamera, V4l2Camera, type Camera } from './hal/camera.js';
+import { LogLed, SysfsLed } from './hal/led.js';
+import { createDetector } from './vision/detector/detector.js';
+import type { ObjectDetector } from './vision/detector/detector.js';
+import { loadDictionary, PpOcrReader, type TextReader } from './vision/ocr/ocr.js';
+import { VisionService } from './vision/service.js';
+import { findModel, loadManifest, type Manifest } from './models/manifest.js';
 import { fromRoot } from './paths.js';
 import { SileroVad } from './vad/silero.js';
 import { WakeDetector, type FrameScores, type VadGate } from './wake/detector.js';
@@ -50,10 +56,12 @@ export interface WakeEngineOptions {
   wrapModel?: (model: InferenceModel, kind: ModelKind) => InferenceModel;
 }
 
-type ModelKind = 'wake-features' | 'wake-head' | 'vad';
+type ModelKind = 'wake-features' | 'wake-head' | 'vad' | 'ocr-det' | 'ocr-rec';
 
 /** The models a process has open: each loaded once (checksum first) and shared by its users. */
 export interface ModelSet {
+  readonly dir: string;
+  readonly manifest: Manifest;
   get(name: string, kind: ModelKind): Promise<InferenceModel>;
   /** The words a wake head listens for, from the manifest. */
   phraseWords(name: string): string | undefined;
@@ -66,6 +74,8 @@ export async function openModels(config: FrozenConfig): Promise<ModelSet> {
   const load = createOnnxLoader({ modelsDir });
   const loaded = new Map<string, Promise<InferenceModel>>();
   return {
+    dir: modelsDir,
+    manifest,
     get(name, kind) {
       let model = loaded.get(name);
       if (model === undefined) {
@@ -142,6 +152,92 @@ export async function createWakeEngine(
   }
 }
 
+/** The detector and the text reader, loaded once and shared by the loop and the CLI. */
+export interface VisionEngine {
+  detector: ObjectDetector;
+  reader: TextReader;
+  close(): Promise<void>;
+}
+
+export interface VisionEngineOptions {
+  /** Overrides config.vision.detector. */
+  detector?: 'nanodet' | 'centernet';
+  /** Load only what a command needs. */
+  load?: { detector: boolean; reader: boolean };
+}
+
+export async function createVisionEngine(
+  config: FrozenConfig,
+  log: Log,
+  options: VisionEngineOptions = {},
+  shared?: ModelSet,
+): Promise<VisionEngine> {
+  const models = shared ?? (await openModels(config));
+  const load = options.load ?? { detector: true, reader: true };
+  const visionLog = log.child({ component: 'vision' });
+  let detector: ObjectDetector | undefined;
+  try {
+    const v = config.vision;
+    detector = load.detector
+      ? await createDetector({
+          modelsDir: models.dir,
+          manifest: models.manifest,
+          model: options.detector ?? v.detector,
+          backend: v.backend,
+          minScore: v.minScore,
+          classMinScore: v.classMinScore,
+          maxDetections: v.maxDetections,
+          iouThreshold: v.iouThreshold,
+          log: visionLog,
+        })
+      : undefined;
+    const reader = load.reader
+      ? new PpOcrReader({
+          detector: await models.get('ocr_det', 'ocr-det'),
+          recognizer: await models.get('ocr_rec', 'ocr-rec'),
+          dictionary: await loadDictionary(models.dir, models.manifest),
+        })
+      : undefined;
+    visionLog.info(
+      { detector: detector?.name, backend: detector?.backend, ocr: reader !== undefined },
+      'vision ready',
+    );
+    const notLoaded = (what: string): never => {
+      throw new Error(`vision engine: the ${what} was not loaded`);
+    };
+    return {
+      detector: detector ?? {
+        name: 'none',
+        backend: 'none',
+        detect: () => notLoaded('detector'),
+        release: () => Promise.resolve(),
+      },
+      reader: reader ?? { read: () => notLoaded('text reader'), release: () => Promise.resolve() },
+      close: async () => {
+        await detector?.release();
+        if (shared === undefined) await models.close();
+      },
+    };
+  } catch (err) {
+    await detector?.release();
+    if (shared === undefined) await models.close();
+    throw err;
+  }
+}
+
+/**
+ * The camera: a V4L2 device (`/dev/video*`), or on a dev machine an image, a folder of images or a
+ * video. The privacy LED is lit while it captures.
+ */
+export function createCamera(spec: string, config: FrozenConfig, clock: Clock, log: Log): Camera {
+  const camLog = log.child({ component: 'camera' });
+  const led = config.camera.ledPath === '' ? new LogLed(camLog) : new SysfsLed(config.camera.ledPath, camLog);
+  const camera = spec.startsWith('/dev/')
+    ? new V4l2Camera({ ...config.camera, device: spec })
+    : new FileCamera({ path: spec, clock, captureTimeoutMs: config.camera.captureTimeoutMs });
+  return new LedCamera(camera, led);
+}
+
 /** Runs on files keep time by their audio (a simulated clock); live runs by the real one. */
 export function createClock(pace: 'live' | 'file' = 'live'): Clock {
   return pace === 'file' ? new SimulatedClock() : new RealClock();
@@ -177,7 +273,8 @@ export interface VoiceLoopOptions {
   clock: Clock;
   onEvent: (event: RunEvent) => void;
   answers?: AnswerSource;
-  vision?: VisionPort;
+  /** The camera the vision intents look through; without one they say there is no camera. */
+  camera?: Camera;
   orders?: OrdersPort;
   /** Wall-clock date for "what time is it"; injected by tests. */
   now?: () => Date;
@@ -196,8 +293,27 @@ export async function createVoiceLoop(
   options: VoiceLoopOptions,
 ): Promise<VoiceLoop> {
   const models = await openModels(config);
+  let vision: VisionEngine | undefined;
+  const watching = new AbortController();
   try {
     const wake = await createWakeEngine(config, log, {}, models);
+    vision = options.camera === undefined ? undefined : await createVisionEngine(config, log, {}, models);
+    const service =
+      options.camera === undefined || vision === undefined
+        ? undefined
+        : new VisionService({
+            camera: options.camera,
+            detector: vision.detector,
+            reader: vision.reader,
+            confidentScore: config.vision.confidentScore,
+            log: log.child({ component: 'vision' }),
+            clock: options.clock,
+            watchIntervalMs: config.camera.watchIntervalMs,
+          });
+    const visionPort: VisionPort = service ?? new NoVision();
+    if (service !== undefined && config.camera.watchIntervalMs > 0) {
+      void service.watch(config.camera.watchIntervalMs, options.clock, watching.signal);
+    }
     const clock = options.clock;
     const recognizer = new CachedRecognizer(
       new PocketsphinxRecognizer({ log: log.child({ component: 'speech' }) }),
@@ -222,7 +338,7 @@ export async function createVoiceLoop(
       now: options.now ?? (() => new Date()),
       battery: new SysfsBattery(),
       volume: voice,
-      vision: options.vision ?? new NoVision(),
+      vision: visionPort,
       orders: options.orders ?? new NoOrders(),
     });
     const phraseWords: Record<string, string> = {};
@@ -250,12 +366,16 @@ export async function createVoiceLoop(
       runner,
       voice,
       close: async () => {
+        watching.abort();
         const written = await options.speaker.close();
+        await vision?.close();
         await models.close();
         return Array.isArray(written) ? written.filter((f): f is string => typeof f === 'string') : [];
       },
     };
   } catch (err) {
+    watching.abort();
+    await vision?.close();
     await models.close();
     throw err;
   }

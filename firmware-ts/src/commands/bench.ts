@@ -4,9 +4,11 @@ import { COMMON_USAGE, type Command } from './command.js';
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'benchmarks: `bench wake` (vs openwakeword-js), `bench voice` (reply latency, barge-in, idle CPU)',
+  summary:
+    'benchmarks: `bench wake` (vs openwakeword-js), `bench voice` (reply latency, barge-in, idle CPU), `bench vision` (vs human, ocr-node)',
   usage: `Usage: glasses bench wake [--json] [--rounds N]
        glasses bench voice [--json] [--rounds N] [--idle-seconds S]
+       glasses bench vision [--json] [--passes N] [--model centernet|nanodet]
 ${COMMON_USAGE}`,
   async run({ argv, out }) {
     const [what, ...rest] = argv;
@@ -18,10 +20,14 @@ ${COMMON_USAGE}`,
       const { benchVoice } = await import('../bench/voice.js');
       return benchVoice(rest, out);
     }
+    if (what === 'vision') {
+      const { benchVision } = await import('../bench/vision.js');
+      return benchVision(rest, out);
+    }
     if (what === 'wake') {
       const { benchWake } = await import('../bench/wake.js');
       return benchWake(rest, out);
     }
-    throw new GlassesError('E_USAGE', `glasses bench: unknown benchmark "${what}" (wake, voice)`);
+    throw new GlassesError('E_USAGE', `glasses bench: unknown benchmark "${what}" (wake, voice, vision)`);
   },
 };

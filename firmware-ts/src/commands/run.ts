@@ -7,19 +7,28 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { GlassesError } from '../errors.js';
-import { createAlsaMic, createClock, createFileMic, createSpeaker, createVoiceLoop } from '../main.js';
+import {
+  createAlsaMic,
+  createCamera,
+  createClock,
+  createFileMic,
+  createSpeaker,
+  createVoiceLoop,
+} from '../main.js';
 import { SAMPLES_DIR } from '../paths.js';
 import type { RunEvent } from '../voice-loop/runner.js';
 import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
 
 const SCENARIO = join(SAMPLES_DIR, 'scenario.wav');
+/** What the demo's camera sees, one photo per question in name order. */
+const DEMO_CAMERA = join(SAMPLES_DIR, 'camera');
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'the runtime: wake, listen, understand, answer (the bundled scenario when there is no microphone)',
   usage: `Usage: glasses run                               the board's ALSA mic and speaker, or the demo
        glasses run --mic DEVICE [--speaker DEVICE]  other ALSA devices
-       glasses run --mic FILE.wav --speaker OUT.wav [--json]
+       glasses run --mic FILE.wav --speaker OUT.wav [--camera IMAGE] [--json]
        glasses run --demo [--out DIR] [--json]
 
 On files the loop runs as fast as it can, keeping time by the audio, and exits once the mic file has
@@ -33,7 +42,9 @@ say, error), each with a type and timings.
 Options:
   --mic DEVICE|FILE   ALSA capture device, or a WAV file to listen to
   --speaker DEVICE|FILE  ALSA playback device, or the WAV file to write (with a file mic)
-  --camera IMAGE      what the camera sees (used once the vision stage lands)
+  --camera SOURCE     what the camera sees: a V4L2 device (/dev/video0), an image, a folder of images
+                      (one per question, in name order) or a video (read at the audio's time);
+                      default: config camera.device when it exists, the bundled photos in the demo
   --demo              run the bundled scenario
   --out DIR           where the demo writes its answers (default .demo/)
   --json              JSON lines instead of the timeline
@@ -78,8 +89,12 @@ ${COMMON_USAGE}`,
       micFile = values.mic;
       speakerFile = values.speaker;
     }
-    if (values.camera !== undefined)
-      runLog.warn({ camera: values.camera }, 'no vision stage yet: --camera is not used');
+    const cameraSpec =
+      values.camera ??
+      (demo ? DEMO_CAMERA : existsSync(config.camera.device) ? config.camera.device : undefined);
+    if (cameraSpec === undefined)
+      runLog.warn({ device: config.camera.device }, 'no camera: the vision questions will say so');
+    const camera = cameraSpec === undefined ? undefined : createCamera(cameraSpec, config, clock, log);
 
     const mic =
       micFile !== undefined
@@ -99,6 +114,7 @@ ${COMMON_USAGE}`,
       speaker,
       pace,
       clock,
+      ...(camera === undefined ? {} : { camera }),
       onEvent: (e) => {
         timeline.print(e);
       },

@@ -1,5 +1,6 @@
 /** What the voice loop asks of the world beyond the device's own answers. Later issues fill these in. */
 import type { Intent } from '../speech/intents.js';
+import type { Scene } from '../vision/scene.js';
 
 /** Open questions (utterances rejected as commands): the cloud's language model, once connected. */
 export interface AnswerSource {
@@ -10,6 +11,8 @@ export interface AnswerSource {
 /** Intents that need the camera ("what is this", "read this", "how much is this"). */
 export interface VisionPort {
   answer(intent: Intent, signal: AbortSignal): Promise<string>;
+  /** What the turn of `signal` saw (objects, text, prices), as context for the cloud and orders. */
+  sceneFor(signal: AbortSignal): Scene | undefined;
 }
 
 /** Intents that need the orders service ("buy this", "order a coffee", "where is my order"). */
@@ -32,7 +35,11 @@ export class OfflineAnswerSource implements AnswerSource {
 
 export class NoVision implements VisionPort {
   answer(): Promise<string> {
-    return Promise.resolve("I can't see yet: the camera isn't connected.");
+    return Promise.resolve("I can't see: this device has no camera connected.");
+  }
+
+  sceneFor(): undefined {
+    return undefined;
   }
 }
 

@@ -32,12 +32,20 @@ const of = <T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>
 
 describe('glasses run --demo (the bundled scenario)', () => {
   it('hears the wake phrase each time it is said', () => {
-    expect(of('wake').filter((w) => !w.echo)).toHaveLength(5);
+    expect(of('wake').filter((w) => !w.echo)).toHaveLength(6);
   });
 
   it('understands the commands, in order, and treats the open question as one', () => {
     const commands = of('intent').filter((i) => i.purpose === 'command');
-    expect(commands.map((i) => i.name)).toEqual(['time', 'battery', 'help', 'louder', 'open_question']);
+    expect(commands.map((i) => i.name)).toEqual([
+      'time',
+      'battery',
+      'help',
+      'louder',
+      'open_question',
+      'identify',
+      'price',
+    ]);
     expect(commands.find((i) => i.name === 'open_question')?.accepted).toBe(false);
   });
 
@@ -48,6 +56,14 @@ describe('glasses run --demo (the bundled scenario)', () => {
     expect(said).toContainEqual(expect.stringMatching(/^Volume 8 of 10/));
     expect(said).toContainEqual(expect.stringMatching(/needs the cloud/));
     expect(said[said.length - 1]).toBe("I didn't hear anything.");
+  });
+
+  it('looks through the demo camera: names what it sees, then reads the price on the label', () => {
+    const said = of('say').map((s) => s.text);
+    expect(said).toContainEqual(expect.stringMatching(/(That's|It might be) an? (orange|apple|banana)/));
+    expect(said).toContain("It's 12 yuan 50.");
+    const price = of('intent').find((i) => i.name === 'price');
+    expect(price?.turnId).toBe(of('intent').find((i) => i.name === 'identify')?.turnId);
   });
 
   it('asks "battery" in the follow-up window, without the wake phrase', () => {
