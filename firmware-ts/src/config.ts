@@ -123,6 +123,51 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    cloud: z
+      .object({
+        /**
+         * Base URL of the OpenAI-compatible Chat Completions API (…/v1), e.g. DashScope's compatible mode,
+         * OpenAI, Ollama, vLLM, llama.cpp. Empty: `glasses run` starts the development cloud on loopback.
+         */
+        llmBaseUrl: z.string().default(''),
+        llmModel: z.string().min(1).default('qwen-plus'),
+        /** Base URL of the orders API (firmware-ts/api/orders.openapi.yaml). Empty: the development cloud. */
+        ordersBaseUrl: z.string().default(''),
+        /** File holding the device token (also the LLM API key); must not be readable by group or others. */
+        tokenFile: z.string().default(''),
+        /** From the end of the question to the first token of the answer. */
+        firstTokenTimeoutMs: z.number().int().min(500).max(60_000).default(4000),
+        /** The whole answer. */
+        answerTimeoutMs: z.number().int().min(1000).max(120_000).default(20_000),
+        /** Earlier turns sent as context (kept in memory only). */
+        historyTurns: z.number().int().min(0).max(20).default(4),
+        /** Send the question's audio when the on-device transcript is less sure than this. */
+        audioBelowConfidence: unit.default(0.6),
+        /** May a downscaled frame leave the device for a question about what the wearer sees? */
+        sendImages: z.boolean().default(false),
+        /** Longest side and byte cap of that JPEG. */
+        imageMaxSidePx: z.number().int().min(128).max(2048).default(640),
+        imageMaxBytes: z.number().int().min(10_000).max(2_000_000).default(150_000),
+        /** Per request to the orders API. */
+        requestTimeoutMs: z.number().int().min(500).max(60_000).default(5000),
+      })
+      .strict()
+      .prefault({}),
+    orders: z
+      .object({
+        /** How long the wearer has to say "yes" to an offer. */
+        confirmWindowMs: z.number().int().min(2000).max(30_000).default(8000),
+        /** Refused above these (in the offer's currency units). */
+        maxOrderAmount: z.number().min(0).default(500),
+        maxDailyAmount: z.number().min(0).default(1000),
+        /** Folder of the durable outbox (relative paths are from the working directory). */
+        outboxDir: z.string().min(1).default('.glasses/outbox'),
+        /** Retry backoff for orders the cloud has not acknowledged. */
+        retryInitialMs: z.number().int().min(10).max(60_000).default(500),
+        retryMaxMs: z.number().int().min(100).max(600_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
     audio: z
       .object({
         /** ALSA capture device (arecord -D). */

@@ -75,6 +75,39 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'The TF.js backend (wasm or tfjs-node) cannot start or load a vision model.',
   },
+  E_CLOUD_INSECURE: {
+    retryable: false,
+    summary: 'A cloud URL is plain http (or TLS checks are off) on a host that is not loopback.',
+  },
+  E_TOKEN_FILE: {
+    retryable: false,
+    summary: 'The device token file is missing, empty, or readable by group or others.',
+  },
+  E_CLOUD_UNREACHABLE: {
+    retryable: true,
+    summary: 'The cloud cannot be reached: no network, DNS, refused or reset connection.',
+  },
+  E_CLOUD_TIMEOUT: {
+    retryable: true,
+    summary: 'The cloud did not answer (first token, whole answer or request) within its deadline.',
+  },
+  E_CLOUD_AUTH: { retryable: false, summary: 'The cloud refused the device token (401 or 403).' },
+  E_CLOUD_HTTP: {
+    retryable: true,
+    summary: 'The cloud answered with an error status (5xx and 429 are retried; other 4xx are not).',
+  },
+  E_CLOUD_PROTOCOL: {
+    retryable: true,
+    summary: 'The cloud sent something malformed: a bad event in the stream or a body off the API schema.',
+  },
+  E_ORDER_LIMIT: {
+    retryable: false,
+    summary: 'An order is above the per-order or per-day amount set in config; it is not placed.',
+  },
+  E_OUTBOX: {
+    retryable: false,
+    summary: 'The order outbox cannot be written or holds a file that cannot be read.',
+  },
   E_ABORTED: {
     retryable: true,
     summary: 'An operation was cancelled by its AbortSignal (barge-in, stop, shutdown).',

@@ -177,6 +177,11 @@ class Timeline {
           `${t}  ${'say'.padEnd(9)} "${e.text}"${e.firstAudioMs === undefined ? '' : `  (first audio ${e.firstAudioMs} ms after the end of speech)`}${e.completed ? '' : '  [interrupted]'}`,
         );
         return;
+      case 'order':
+        this.out(
+          `${t}  ${'order'.padEnd(9)} ${e.orderId} ${e.status}${e.state === 'queued' ? ' (queued: the cloud has not confirmed it yet)' : ''}`,
+        );
+        return;
       case 'error':
         this.out(`${t}  ${'error'.padEnd(9)} ${e.code}: ${e.message}`);
         return;

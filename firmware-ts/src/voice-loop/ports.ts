@@ -2,10 +2,24 @@
 import type { Intent } from '../speech/intents.js';
 import type { Scene } from '../vision/scene.js';
 
-/** Open questions (utterances rejected as commands): the cloud's language model, once connected. */
+/** An open question: an utterance the on-device recogniser did not accept as a command. */
+export interface Question {
+  /** The utterance, 16 kHz mono; leaves the device only when the transcript is not confident. */
+  readonly pcm: Int16Array;
+  /** The on-device transcript (grammar-constrained, so often not the words said). */
+  readonly transcript: string;
+  /** 0..1: how sure the recogniser is of `transcript`. */
+  readonly confidence: number;
+}
+
+/** Open questions (utterances rejected as commands): the cloud's language model. */
 export interface AnswerSource {
-  /** The answer as text arriving in pieces, so speech can start with the first sentence. */
-  ask(question: { pcm: Int16Array; transcript: string }, signal: AbortSignal): AsyncIterable<string>;
+  /**
+   * The answer as text arriving in pieces, so speech can start with the first sentence. `signal` is
+   * the turn's: it aborts on barge-in or "stop", and keys what the turn saw (VisionPort.sceneFor).
+   * Never throws for a cloud failure: it yields a short spoken fallback instead.
+   */
+  ask(question: Question, signal: AbortSignal): AsyncIterable<string>;
 }
 
 /** Intents that need the camera ("what is this", "read this", "how much is this"). */
@@ -15,9 +29,26 @@ export interface VisionPort {
   sceneFor(signal: AbortSignal): Scene | undefined;
 }
 
-/** Intents that need the orders service ("buy this", "order a coffee", "where is my order"). */
+/**
+ * Intents that need the orders service ("buy this", "order a coffee", "where is my order"). An order
+ * is placed only by `confirm`, which the responder calls only for the wearer's own "yes" accepted by
+ * the on-device recogniser while an offer is pending; nothing the camera read or the cloud said can.
+ */
 export interface OrdersPort {
+  /** buy / order: search and speak an offer (pending until confirmed); order_status: the status. */
   answer(intent: Intent, signal: AbortSignal): Promise<string>;
+  /** The wearer said yes: place the pending offer (durably queued first), or say there is none. */
+  confirm(signal: AbortSignal): Promise<string>;
+  /** The wearer said no: drop the pending offer. Undefined when there was none. */
+  decline(): string | undefined;
+}
+
+/** An order the runtime placed or queued, for the `order` run event. */
+export interface OrderEvent {
+  readonly orderId: string;
+  readonly status: string;
+  /** 'queued': confirmed and written to the outbox, the cloud has not acknowledged it yet. */
+  readonly state: 'placed' | 'queued';
 }
 
 export interface Battery {
@@ -45,6 +76,14 @@ export class NoVision implements VisionPort {
 
 export class NoOrders implements OrdersPort {
   answer(): Promise<string> {
-    return Promise.resolve("I can't order yet: the orders service isn't connected.");
+    return Promise.resolve("I can't order: the orders service isn't connected.");
+  }
+
+  confirm(): Promise<string> {
+    return Promise.resolve("There's nothing to confirm right now.");
+  }
+
+  decline(): undefined {
+    return undefined;
   }
 }

@@ -59,7 +59,7 @@ export class Responder {
       case 'help':
         return HELP;
       case 'yes':
-        return "There's nothing to confirm right now.";
+        return this.deps.orders.confirm(signal);
       case 'identify':
       case 'read':
       case 'price':
@@ -69,7 +69,7 @@ export class Responder {
       case 'order_status':
         return this.deps.orders.answer(intent, signal);
       case 'no':
-        return 'Okay.';
+        return this.deps.orders.decline() ?? 'Okay.';
       case 'stop':
         return '';
     }

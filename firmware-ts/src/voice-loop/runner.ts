@@ -28,7 +28,7 @@ import {
   type State,
   type TimerName,
 } from './machine.js';
-import type { AnswerSource } from './ports.js';
+import type { AnswerSource, OrderEvent } from './ports.js';
 import type { Responder } from './responder.js';
 import { Timers } from './timers.js';
 
@@ -59,6 +59,7 @@ export type RunEvent =
       firstAudioMs?: number;
       completed: boolean;
     }
+  | { type: 'order'; atMs: number; orderId: string; status: string; state: 'placed' | 'queued' }
   | { type: 'error'; atMs: number; code: string; message: string };
 
 export interface RunnerDeps {
@@ -97,7 +98,10 @@ export class VoiceLoopRunner {
   private nextTurnId = 1;
   private nextUtteranceId = 1;
   /** Captured utterances, with the audio ms between the end of speech and the utterance closing. */
-  private readonly utterances = new Map<number, { pcm: Int16Array; silenceWaitMs: number }>();
+  private readonly utterances = new Map<
+    number,
+    { pcm: Int16Array; silenceWaitMs: number; transcript?: string; confidence?: number }
+  >();
   /** For the reply latency of a turn: the silence waited, the recognition's cost, when it was known. */
   private readonly turnTiming = new Map<
     number,
@@ -196,6 +200,11 @@ export class VoiceLoopRunner {
     } finally {
       this.busy--;
     }
+  }
+
+  /** Reports an order placed or queued by the orders port, at the loop's audio time. */
+  reportOrder(order: OrderEvent): void {
+    this.deps.onEvent({ type: 'order', atMs: Math.round(this.audioMs), ...order });
   }
 
   private dispatch(event: LoopEvent): Effect[] {
@@ -325,6 +334,11 @@ export class VoiceLoopRunner {
     });
     this.deps.log.debug({ turnId, transcript: r.transcript, accepted: r.accepted }, 'recognised');
     if (r.accepted) this.utterances.delete(utteranceId);
+    else {
+      // An open question: what the recogniser made of it goes to the answer source with the audio.
+      utterance.transcript = r.transcript;
+      utterance.confidence = r.confidence;
+    }
     this.dispatch({ type: 'recognized', turnId, utteranceId, accepted: r.accepted, intent: r.intent });
   }
 
@@ -338,7 +352,10 @@ export class VoiceLoopRunner {
     this.utterances.delete(utteranceId);
     if (utterance === undefined) return;
     const signal = this.turnSignal(turnId);
-    const pieces = this.deps.answers.ask({ pcm: utterance.pcm, transcript: '' }, signal);
+    const pieces = this.deps.answers.ask(
+      { pcm: utterance.pcm, transcript: utterance.transcript ?? '', confidence: utterance.confidence ?? 0 },
+      signal,
+    );
     let text = '';
     const track = this.track.bind(this);
     // Pieces are passed on as they come, and kept for "repeat that".
