@@ -115,6 +115,8 @@ const configSchema = z
         classMinScore: z.record(z.string(), unit).default({}),
         maxDetections: z.number().int().min(1).max(100).default(20),
         iouThreshold: unit.default(0.5),
+        /** onnxruntime threads for the OCR models (the wake models always use one). */
+        ocrThreads: z.number().int().min(1).max(8).default(2),
         /**
          * Below this the answer says it is not sure rather than naming a guess. CenterNet's scores run
          * low: on the fixture photos every wrong label scored under 0.36, right ones 0.31-0.82.

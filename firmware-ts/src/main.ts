@@ -71,7 +71,10 @@ export interface ModelSet {
 export async function openModels(config: FrozenConfig): Promise<ModelSet> {
   const modelsDir = fromRoot(config.models.dir);
   const manifest = await loadManifest(modelsDir);
-  const load = createOnnxLoader({ modelsDir });
+  // OCR runs while the wearer waits for an answer: it may take both cores (recognition is ~30 % faster
+  // on two threads here); the wake models keep one thread each so listening never starves.
+  const ocr = { intraOpThreads: config.vision.ocrThreads, memArena: false };
+  const load = createOnnxLoader({ modelsDir, perKind: { 'ocr-det': ocr, 'ocr-rec': ocr } });
   const loaded = new Map<string, Promise<InferenceModel>>();
   return {
     dir: modelsDir,

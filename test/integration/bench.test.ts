@@ -35,3 +35,38 @@ describe('glasses bench wake --json', () => {
     expect(r.peer.detected).toBe('4/4');
   }, 200_000);
 });
+
+describe('glasses bench vision --json', () => {
+  it('prints per-stage times for the detector and OCR, memory, both peers and the ratios', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [CLI, 'bench', 'vision', '--json', '--passes', '1'],
+      { timeout: 280_000 },
+    );
+    const r = JSON.parse(stdout.trim()) as {
+      detector: Record<string, number>;
+      ocr: Record<string, number>;
+      rssMb: number;
+      ocrOnlyRssMb: number;
+      peers: { human: { msPerImage: number }; ocr: { msPerImage: number } };
+      ratios: Record<string, number>;
+      agreement: { labels: { image: string; ours: string[] }[]; text: { image: string; same: boolean }[] };
+    };
+    for (const stages of [r.detector, r.ocr]) {
+      for (const key of ['decodeMs', 'preprocessMs', 'inferenceMs', 'postprocessMs', 'totalMs']) {
+        expect(stages[key], key).toBeGreaterThanOrEqual(0);
+      }
+      expect(stages.inferenceMs).toBeGreaterThan(0);
+    }
+    expect(r.rssMb).toBeGreaterThan(r.ocrOnlyRssMb);
+    expect(r.peers.human.msPerImage).toBeGreaterThan(0);
+    expect(r.peers.ocr.msPerImage).toBeGreaterThan(0);
+    for (const key of ['detectorVsHuman', 'ocrVsGutenye', 'ocrMemoryVsGutenye'])
+      expect(r.ratios[key]).toBeGreaterThan(0);
+    // The timings compare like with like only if both sides found the same things.
+    expect(r.agreement.labels.find((a) => a.image === 'messi5.jpg')?.ours).toEqual(
+      expect.arrayContaining(['person', 'sports ball']),
+    );
+    expect(r.agreement.text.find((a) => a.image === '2-price-tag.jpg')?.same).toBe(true);
+  }, 300_000);
+});

@@ -57,7 +57,9 @@ export async function runPeerHuman(
   try {
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    const { Human } = require('@vladmandic/human/dist/human.node-wasm.js') as {
+    // Its "exports" names the wasm build without the "./" Node requires, so it is found beside the
+    // package's main file instead.
+    const { Human } = require(join(dirname(require.resolve('@vladmandic/human')), 'human.node-wasm.js')) as {
       Human: new (config: object) => Human;
     };
     const human = new Human({

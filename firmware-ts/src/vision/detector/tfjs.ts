@@ -81,6 +81,8 @@ async function activate(name: BackendName): Promise<void> {
   let ok: boolean;
   const before = processListeners();
   try {
+    // Production mode drops TF.js's debug-time checks on every op (human does the same).
+    tf.enableProdMode();
     ok = await tf.setBackend(name);
     await tf.ready();
   } catch (err) {
