@@ -16,6 +16,7 @@ const COMMANDS: readonly Command[] = [
   ocrCommand,
   benchCommand,
   modelsCommand,
+  (await import('./commands/dev-cloud.js')).devCloudCommand,
 ];
 
 function help(): string {

@@ -226,13 +226,21 @@ function httpError(op: string, res: Response, text: string): GlassesError {
   const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
   const details = { op, status: res.status, ...(code === undefined ? {} : { code }), retryAfterMs };
   if (res.status === 401 || res.status === 403) {
-    return new GlassesError('E_CLOUD_AUTH', `orders API ${op}: the device token was refused (HTTP ${res.status})`, {
-      details,
-    });
+    return new GlassesError(
+      'E_CLOUD_AUTH',
+      `orders API ${op}: the device token was refused (HTTP ${res.status})`,
+      {
+        details,
+      },
+    );
   }
-  return new GlassesError('E_CLOUD_HTTP', `orders API ${op}: HTTP ${res.status}${code === undefined ? '' : ` ${code}`}`, {
-    details,
-  });
+  return new GlassesError(
+    'E_CLOUD_HTTP',
+    `orders API ${op}: HTTP ${res.status}${code === undefined ? '' : ` ${code}`}`,
+    {
+      details,
+    },
+  );
 }
 
 /** `Retry-After` as delta-seconds or an HTTP date, in ms from now; undefined when absent or unreadable. */

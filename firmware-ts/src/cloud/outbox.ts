@@ -226,7 +226,9 @@ export class Outbox {
         outcome = await this.attempt(next.key);
       } catch (err) {
         // The reply came but could not be recorded (disk): the file still says pending, so resend.
-        const error = isGlassesError(err) ? err : new GlassesError('E_OUTBOX', messageOf(err), { cause: err });
+        const error = isGlassesError(err)
+          ? err
+          : new GlassesError('E_OUTBOX', messageOf(err), { cause: err });
         outcome = { result: 'retry', error };
       }
       if (outcome.result !== 'retry') {
@@ -238,7 +240,12 @@ export class Outbox {
       failures++;
       const delayMs = Math.max(backoff, Math.min(outcome.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
       this.deps.log.warn(
-        { code: outcome.error.code, status: httpFacts(outcome.error).status, delayMs, pending: this.pending().length },
+        {
+          code: outcome.error.code,
+          status: httpFacts(outcome.error).status,
+          delayMs,
+          pending: this.pending().length,
+        },
         'outbox: order not delivered yet; retrying',
       );
       const cut = new AbortController();
