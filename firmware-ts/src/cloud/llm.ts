@@ -30,10 +30,8 @@ export const FALLBACK = {
   unreachable: "I can't reach the cloud right now.",
   timeout: 'The cloud is taking too long, so I stopped waiting.',
   auth: "The cloud didn't accept this device; its token needs checking.",
-  /** After part of the answer was spoken: the rest will not come. */
-  lost: 'I lost the connection.',
-  /** The server finished without a word. */
-  empty: "I didn't get an answer from the cloud.",
+  lost: 'I lost the connection.', // after part of the answer was said: the rest will not come
+  empty: "I didn't get an answer from the cloud.", // the server finished without a word
 } as const;
 
 export interface ChatRequest {
@@ -291,8 +289,9 @@ export class LlmAnswerSource implements AnswerSource {
     let firstTokenMs: number | undefined;
     let finished = false;
     let failure: unknown;
-    const asked = questionText(question, this.deps.audioBelowConfidence);
+    let asked = '';
     try {
+      asked = questionText(question, this.deps.audioBelowConfidence);
       const messages = buildMessages({
         question,
         scene: this.deps.sceneFor(signal),
@@ -315,10 +314,11 @@ export class LlmAnswerSource implements AnswerSource {
         answer += text;
         yield text;
       }
-      // Every server listed above ends an answer with a finish_reason; a stream that simply stops
-      // was cut (a proxy closing it cleanly), and what came may be half a sentence.
-      if (!finished)
+      // OpenAI, DashScope, Ollama, vLLM and llama.cpp all end an answer with a finish_reason; a stream
+      // that simply stops was cut (a proxy closing it cleanly), and may end mid-sentence.
+      if (!finished) {
         throw new GlassesError('E_CLOUD_PROTOCOL', 'the answer stream ended without a finish reason');
+      }
     } catch (err) {
       failure = err;
     } finally {

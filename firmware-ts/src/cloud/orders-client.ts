@@ -91,6 +91,9 @@ export interface OrdersClientDeps {
   fetch?: typeof fetch;
 }
 
+const DEADLINE = Symbol('deadline');
+const CANCELLED = Symbol('cancelled');
+
 export class OrdersClient implements OrdersApi {
   private readonly base: URL;
   private readonly fetch: typeof fetch;
@@ -135,19 +138,18 @@ export class OrdersClient implements OrdersApi {
   ): Promise<unknown> {
     if (signal.aborted) throw new GlassesError('E_ABORTED', `orders API ${op}: cancelled`);
     const t0 = this.deps.clock.now();
+    // One controller for fetch; its reason says who stopped it (the deadline or the caller).
     const controller = new AbortController();
-    let timedOut = false;
     const deadline = new AbortController();
     // The deadline runs on the injected clock like every other timeout, so tests can simulate it.
     this.deps.clock.sleep(this.deps.requestTimeoutMs, deadline.signal).then(
       () => {
-        timedOut = true;
-        controller.abort();
+        controller.abort(DEADLINE);
       },
       () => undefined,
     );
     const onAbort = (): void => {
-      controller.abort();
+      controller.abort(CANCELLED);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -176,8 +178,10 @@ export class OrdersClient implements OrdersApi {
       }
     } catch (err) {
       if (isGlassesError(err)) throw err;
-      if (signal.aborted) throw new GlassesError('E_ABORTED', `orders API ${op}: cancelled`, { cause: err });
-      if (timedOut) {
+      const reason: unknown = controller.signal.reason;
+      if (reason === CANCELLED)
+        throw new GlassesError('E_ABORTED', `orders API ${op}: cancelled`, { cause: err });
+      if (reason === DEADLINE) {
         throw new GlassesError(
           'E_CLOUD_TIMEOUT',
           `orders API ${op}: no answer within ${this.deps.requestTimeoutMs} ms (cloud.requestTimeoutMs)`,

@@ -4,9 +4,11 @@
  * An order the wearer said yes to is written here, one JSON file per order named by its idempotency
  * key, before the wearer hears that it is placed or queued; only then is it sent, always with that key,
  * so the server places it once however often it arrives. Files are replaced atomically (temp file,
- * fsync, rename, fsync of the folder): after a crash a file is the old version or the new one, and a
- * leftover temp file is an order the wearer never heard confirmed, so it is removed. A file that cannot
- * be read is reported (E_OUTBOX, naming it) and left for a person to look at, never deleted or resent.
+ * fsync, rename, fsync of the folder): after a crash a file is the old version or the new one. A
+ * leftover temp file is removed: either a first write, an order the wearer never heard confirmed and
+ * that was never sent, or a rewrite whose old version still stands (a pending entry is simply resent
+ * under its key). A file that cannot be read is reported (E_OUTBOX, naming it) and left for a person
+ * to look at, never deleted or resent.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';

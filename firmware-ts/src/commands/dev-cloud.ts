@@ -112,7 +112,16 @@ ${COMMON_USAGE}`,
     out(JSON.stringify({ url: cloud.url, tokenFile, data: dataFile }));
     try {
       await untilInterrupted(
-        (signal) => new Promise<void>((done) => signal.addEventListener('abort', () => done(), { once: true })),
+        (signal) =>
+          new Promise<void>((done) => {
+            signal.addEventListener(
+              'abort',
+              () => {
+                done();
+              },
+              { once: true },
+            );
+          }),
       );
     } finally {
       await cloud.close();
@@ -152,9 +161,13 @@ async function readOrCreateToken(file: string, log: Log): Promise<string> {
     return createToken(file, log);
   }
   const token = text.trim();
-  if (token === '') throw new GlassesError('E_TOKEN_FILE', `glasses dev-cloud: --token-file ${file} is empty`);
+  if (token === '')
+    throw new GlassesError('E_TOKEN_FILE', `glasses dev-cloud: --token-file ${file} is empty`);
   if (((await fs.stat(file)).mode & 0o077) !== 0)
-    log.warn({ tokenFile: file }, 'the token file is readable by group or others; the glasses will refuse it');
+    log.warn(
+      { tokenFile: file },
+      'the token file is readable by group or others; the glasses will refuse it',
+    );
   return token;
 }
 

@@ -22,17 +22,39 @@ export interface SceneFacts {
 
 export const ANSWER_PREFIX = 'Development cloud:';
 
-/** The line labels the device (or a person with curl) might use for each part of the scene. */
+/**
+ * The line labels the device (cloud/messages.ts sceneText) or a person with curl might use for each
+ * part of the scene: "Objects: cup (in focus, 82%), laptop (55%).", "Text read: \"...\"",
+ * "Prices seen: 12 yuan 50.".
+ */
 const SCENE_LINE = {
   objects: /^\s*(?:objects?|detected(?: objects)?|labels?|seen)\s*:\s*(.*)$/i,
   text: /^\s*(?:text(?: read)?|ocr|read)\s*:\s*(.*)$/i,
-  prices: /^\s*prices?\s*:\s*(.*)$/i,
+  prices: /^\s*prices?(?: seen)?\s*:\s*(.*)$/i,
 } as const;
 
-const QUESTION_LABEL = /^\s*(?:question|transcript|the wearer (?:asked|said)|asked)\b[^:\n]{0,30}:\s*/i;
-const EMPTY_VALUE = /^(?:none|nothing|n\/a|-|\[\])?$/i;
+/** Wrappers around the question that are not the question itself. */
+const QUESTION_NOISE = [
+  /^\s*(?:question|transcript|the wearer (?:asked|said)|asked)\b[^:\n]{0,30}:\s*/i,
+  // "(On-device transcript, possibly inaccurate:) ...", "(The recogniser could not transcribe it.)"
+  /^\s*\([^)]*\)\s*/,
+  /\s*\b(?:the )?audio(?: of the question)? is attached\.?/i,
+];
+const EMPTY_VALUE = /^(?:none\b.*|nothing\b.*|n\/a|-|\[\]|"")?$/i;
 const MAX_QUESTION_CHARS = 100;
 const MAX_TEXT_CHARS = 60;
+
+/** A value as written after its label, without a sentence's full stop or JSON quotes. */
+function value(raw: string): string {
+  const v = raw.trim().replace(/\.$/, '');
+  if (!v.startsWith('"')) return v;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return typeof parsed === 'string' ? parsed : v;
+  } catch {
+    return v;
+  }
+}
 
 /** Pulls objects, text and prices out of free text: labelled lines, or a JSON object with those keys. */
 export function extractScene(texts: readonly string[]): { scene: SceneFacts; rest: string[] } {
@@ -46,11 +68,19 @@ export function extractScene(texts: readonly string[]): { scene: SceneFacts; res
       const o = SCENE_LINE.objects.exec(line)?.[1];
       const t = SCENE_LINE.text.exec(line)?.[1];
       const p = SCENE_LINE.prices.exec(line)?.[1];
-      if (o !== undefined) objects.push(...listItems(o, /[,;|]/).map(withoutScore));
-      else if (t !== undefined) text.push(...(EMPTY_VALUE.test(t.trim()) ? [] : [t.trim()]));
-      // "1,299" is one price: only a comma before a space separates two.
-      else if (p !== undefined) prices.push(...listItems(p, /[;|]|,(?=\s)/));
-      else if (line.trim() !== '') rest.push(line.trim());
+      if (o !== undefined) {
+        // Scores and notes in brackets hold commas of their own: "(in focus, 82%)".
+        objects.push(...listItems(value(o).replace(/\([^)]*\)/g, ''), /[,;|]/).map(withoutScore));
+      } else if (t !== undefined) {
+        const v = value(t);
+        if (!EMPTY_VALUE.test(v)) text.push(v);
+      } else if (p !== undefined) {
+        // "1,299" is one price: only a comma before a space separates two.
+        prices.push(...listItems(value(p), /[;|]|,(?=\s)/));
+      } else if (line.trim() !== '' && !line.trim().endsWith(':')) {
+        // A line ending in a colon introduces what follows ("What the camera sees now:").
+        rest.push(line.trim());
+      }
     }
   }
   return { scene: { objects: unique(objects), text: unique(text), prices: unique(prices) }, rest };
@@ -74,7 +104,8 @@ function fromJson(part: string, objects: string[], text: string[], prices: strin
             const inner = (v as Record<string, unknown>)[key];
             if (typeof inner === 'string') return [inner];
             const { amount, currency } = v as Record<string, unknown>;
-            if (typeof amount === 'number') return [`${amount}${typeof currency === 'string' ? ` ${currency}` : ''}`];
+            if (typeof amount === 'number')
+              return [`${amount}${typeof currency === 'string' ? ` ${currency}` : ''}`];
           }
           return [];
         })
@@ -133,7 +164,8 @@ const CAPITALS: Readonly<Record<string, string>> = {
   'the united states': 'Washington, D C',
 };
 
-const ARITHMETIC = /(-?\d+(?:\.\d+)?)\s*(plus|\+|minus|-|times|x|\*|multiplied by|divided by|over|\/)\s*(-?\d+(?:\.\d+)?)/i;
+const ARITHMETIC =
+  /(-?\d+(?:\.\d+)?)\s*(plus|\+|minus|-|times|x|\*|multiplied by|divided by|over|\/)\s*(-?\d+(?:\.\d+)?)/i;
 
 /** A few common questions get a real answer, so the loop sounds like it works end to end. */
 export function cannedAnswer(question: string): string | undefined {
@@ -148,7 +180,13 @@ export function cannedAnswer(question: string): string | undefined {
   if (sum?.[1] !== undefined && sum[2] !== undefined && sum[3] !== undefined) {
     const [a, b] = [Number(sum[1]), Number(sum[3])];
     const op = sum[2];
-    const value = /plus|\+/.test(op) ? a + b : /minus|-/.test(op) ? a - b : /div|over|\//.test(op) ? a / b : a * b;
+    const value = /plus|\+/.test(op)
+      ? a + b
+      : /minus|-/.test(op)
+        ? a - b
+        : /div|over|\//.test(op)
+          ? a / b
+          : a * b;
     if (Number.isFinite(value)) return `${sum[1]} ${op} ${sum[3]} is ${Math.round(value * 1000) / 1000}.`;
   }
   if (/\b(?:who|what) are you\b/.test(q)) return "I'm a stand-in for the cloud, running on this computer.";
@@ -159,7 +197,9 @@ export function cannedAnswer(question: string): string | undefined {
 }
 
 function titleCase(s: string): string {
-  return s.replace(/\b(?!the\b)[a-z]/g, (c) => c.toUpperCase()).replace(/\b(uk|usa)\b/i, (m) => m.toUpperCase());
+  return s
+    .replace(/\b(?!the\b)[a-z]/g, (c) => c.toUpperCase())
+    .replace(/\b(uk|usa)\b/i, (m) => m.toUpperCase());
 }
 
 /** The answer: what was asked and attached, what the scene holds, and a canned answer if there is one. */
@@ -171,7 +211,10 @@ export function composeAnswer(input: ChatInput): string {
     text: unique([...user.scene.text, ...system.text]),
     prices: unique([...user.scene.prices, ...system.prices]),
   };
-  const question = speakable(user.rest.map((l) => l.replace(QUESTION_LABEL, '')).join(' '), MAX_QUESTION_CHARS);
+  const question = speakable(
+    user.rest.map((l) => QUESTION_NOISE.reduce((q, noise) => q.replace(noise, ''), l)).join(' '),
+    MAX_QUESTION_CHARS,
+  );
   const sentences = [firstSentence(question, input)];
   const seen = sceneSentence(scene);
   if (seen !== undefined) sentences.push(seen);
@@ -185,7 +228,8 @@ function firstSentence(question: string, input: ChatInput): string {
     const heard = question === '' ? '' : `; the device heard "${question}"`;
     return `${ANSWER_PREFIX} I received your question as audio${picture}${heard}.`;
   }
-  if (question !== '') return `${ANSWER_PREFIX} you asked "${question}"${input.image ? ', with a picture' : ''}.`;
+  if (question !== '')
+    return `${ANSWER_PREFIX} you asked "${question}"${input.image ? ', with a picture' : ''}.`;
   return `${ANSWER_PREFIX} I received ${input.image ? 'a picture but ' : ''}no question.`;
 }
 
@@ -196,7 +240,8 @@ function sceneSentence(scene: SceneFacts): string | undefined {
       ? `You are looking at ${listOf(scene.objects.slice(0, 4).map((o) => withArticle(speakable(o, 30))))}`
       : 'You are looking at something';
   const details: string[] = [];
-  if (scene.text.length > 0) details.push(`the text "${speakable(scene.text.slice(0, 2).join(' '), MAX_TEXT_CHARS)}"`);
+  if (scene.text.length > 0)
+    details.push(`the text "${speakable(scene.text.slice(0, 2).join(' '), MAX_TEXT_CHARS)}"`);
   if (scene.prices.length > 0)
     details.push(`the price${scene.prices.length > 1 ? 's' : ''} ${listOf(scene.prices.slice(0, 3))}`);
   return details.length > 0 ? `${subject}, with ${listOf(details)}.` : `${subject}.`;

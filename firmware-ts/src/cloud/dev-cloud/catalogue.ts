@@ -26,14 +26,14 @@ export interface Service {
   readonly etaMinutes: number;
 }
 
-interface CatalogueProduct extends Product {
+export interface CatalogueProduct extends Product {
   /** COCO labels (vision/detector/coco-labels.ts) this product is seen as. */
   readonly labels: readonly string[];
   /** Brand and product words as they appear on a label (normalised by `words`). */
   readonly keywords: readonly string[];
 }
 
-interface CatalogueService extends Service {
+export interface CatalogueService extends Service {
   readonly keywords: readonly string[];
 }
 
@@ -55,15 +55,29 @@ function product(
 
 // Several products share a label on purpose (two apples, three bottles), so the text and the price on
 // the label have something to decide.
-const PRODUCTS: readonly CatalogueProduct[] = [
-  product('p-apple-fuji', 'Fuji apples, 1 kg', 12.8, 'Corner Fruit Stand', ['apple'], ['fuji', '富士', '苹果']),
+export const PRODUCTS: readonly CatalogueProduct[] = [
+  product(
+    'p-apple-fuji',
+    'Fuji apples, 1 kg',
+    12.8,
+    'Corner Fruit Stand',
+    ['apple'],
+    ['fuji', '富士', '苹果'],
+  ),
   product('p-apple-gala', 'Gala apples, 1 kg', 9.9, 'Daily Mart', ['apple'], ['gala', '苹果']),
   product('p-orange-navel', 'Navel oranges, 1 kg', 8.5, 'Corner Fruit Stand', ['orange'], ['navel', '脐橙']),
   product('p-orange-mandarin', 'Mandarin oranges, 1 kg', 6.8, 'Daily Mart', ['orange'], ['mandarin', '橘子']),
   product('p-banana', 'Bananas, 1 kg', 7.5, 'Corner Fruit Stand', ['banana'], ['banana', '香蕉']),
   product('p-broccoli', 'Broccoli, 500 g', 5.9, 'Daily Mart', ['broccoli'], ['broccoli', '西兰花']),
   product('p-carrot', 'Carrots, 1 kg', 4.5, 'Daily Mart', ['carrot'], ['carrot', '胡萝卜']),
-  product('p-water-nongfu', 'Nongfu Spring water, 550 ml', 2, 'Daily Mart', ['bottle'], ['nongfu', '农夫山泉']),
+  product(
+    'p-water-nongfu',
+    'Nongfu Spring water, 550 ml',
+    2,
+    'Daily Mart',
+    ['bottle'],
+    ['nongfu', '农夫山泉'],
+  ),
   product('p-cola', 'Coca-Cola, 500 ml', 3.5, 'Daily Mart', ['bottle'], ['coca cola', 'coke', '可口可乐']),
   product('p-green-tea', 'Bottled green tea, 500 ml', 4, 'Daily Mart', ['bottle'], ['green tea', '绿茶']),
   product('p-mug', 'Ceramic mug, 350 ml', 29, 'Home Goods', ['cup'], ['mug', 'ceramic']),
@@ -72,18 +86,46 @@ const PRODUCTS: readonly CatalogueProduct[] = [
   product('p-nescafe', 'Nescafe instant coffee, 48 sticks', 59, 'Daily Mart', [], ['nescafe', '雀巢']),
   product('p-wine-glass', 'Wine glasses, set of 2', 49, 'Home Goods', ['wine glass'], ['wine', 'glass']),
   product('p-bowl', 'Porcelain bowl', 19, 'Home Goods', ['bowl'], ['bowl', 'porcelain']),
-  product('p-book-novel', 'The Three-Body Problem (paperback)', 39.8, 'Campus Bookshop', ['book'], ['three body', '三体']),
+  product(
+    'p-book-novel',
+    'The Three-Body Problem (paperback)',
+    39.8,
+    'Campus Bookshop',
+    ['book'],
+    ['three body', '三体'],
+  ),
   product('p-book-notebook', 'A5 notebook', 12, 'Campus Bookshop', ['book'], ['notebook', 'a5']),
-  product('p-laptop-thinkpad', 'Lenovo ThinkPad E14', 4999, 'Digital Plaza', ['laptop'], ['lenovo', 'thinkpad']),
+  product(
+    'p-laptop-thinkpad',
+    'Lenovo ThinkPad E14',
+    4999,
+    'Digital Plaza',
+    ['laptop'],
+    ['lenovo', 'thinkpad'],
+  ),
   product('p-laptop-air', 'MacBook Air 13', 7999, 'Digital Plaza', ['laptop'], ['macbook']),
-  product('p-phone-xiaomi', 'Xiaomi Redmi Note 13', 1199, 'Digital Plaza', ['cell phone'], ['xiaomi', 'redmi', '小米']),
+  product(
+    'p-phone-xiaomi',
+    'Xiaomi Redmi Note 13',
+    1199,
+    'Digital Plaza',
+    ['cell phone'],
+    ['xiaomi', 'redmi', '小米'],
+  ),
   product('p-phone-iphone', 'iPhone 15', 5999, 'Digital Plaza', ['cell phone'], ['iphone']),
   product('p-keyboard', 'Wireless keyboard', 129, 'Digital Plaza', ['keyboard'], ['keyboard', 'logitech']),
   product('p-mouse', 'Wireless mouse', 79, 'Digital Plaza', ['mouse'], ['mouse', 'logitech']),
   product('p-football', 'Football, size 5', 99, 'Sports Corner', ['sports ball'], ['football', 'soccer']),
   product('p-basketball', 'Basketball, size 7', 129, 'Sports Corner', ['sports ball'], ['basketball', 'nba']),
   product('p-chair', 'Folding chair', 89, 'Home Goods', ['chair'], ['chair', 'folding']),
-  product('p-backpack', 'Daypack backpack, 20 l', 159, 'Sports Corner', ['backpack'], ['backpack', 'daypack']),
+  product(
+    'p-backpack',
+    'Daypack backpack, 20 l',
+    159,
+    'Sports Corner',
+    ['backpack'],
+    ['backpack', 'daypack'],
+  ),
   product('p-umbrella', 'Folding umbrella', 45, 'Daily Mart', ['umbrella'], ['umbrella', '雨伞']),
   product('p-scissors', 'Office scissors', 15, 'Campus Bookshop', ['scissors'], ['scissors']),
   product('p-clock', 'Wall clock', 69, 'Home Goods', ['clock'], ['clock']),
@@ -104,7 +146,7 @@ function service(
 }
 
 // The first service of each kind is what a plain "a coffee" gets; the others need their own word.
-const SERVICES: readonly CatalogueService[] = [
+export const SERVICES: readonly CatalogueService[] = [
   service('s-coffee-americano', 'Americano, large', 15, 'Corner Cafe', 15, ['coffee', 'americano', '咖啡']),
   service('s-coffee-latte', 'Latte, large', 18, 'Corner Cafe', 15, ['coffee', 'latte', '拿铁']),
   service('s-tea-milk', 'Milk tea', 16, 'Tea House', 15, ['tea', 'milk tea', '奶茶']),
@@ -112,7 +154,11 @@ const SERVICES: readonly CatalogueService[] = [
   service('s-taxi', 'Taxi, standard car', 25, 'City Cabs', 6, ['taxi', 'cab', 'car', 'ride', '出租车']),
   service('s-pizza', 'Margherita pizza, 12 inch', 68, 'Pizza Corner', 35, ['pizza', 'margherita', '披萨']),
   service('s-sandwich', 'Club sandwich', 22, 'Corner Cafe', 20, ['sandwich', 'club', '三明治']),
-  service('s-water', 'Bottled water, 12 x 550 ml', 24, 'Daily Mart', 25, ['water', 'bottled water', '矿泉水']),
+  service('s-water', 'Bottled water, 12 x 550 ml', 24, 'Daily Mart', 25, [
+    'water',
+    'bottled water',
+    '矿泉水',
+  ]),
   service('s-noodles', 'Beef noodle soup', 28, 'Noodle Bar', 25, ['noodles', 'noodle', 'ramen', '面条']),
 ];
 
@@ -177,9 +223,15 @@ export function searchProducts(query: ProductQuery): Product[] {
 }
 
 /** Services for what was asked ("a coffee", "call me a cab", "latte"), best first. */
-export function searchServices(query: { readonly query: string; readonly limit?: number | undefined }): Service[] {
+export function searchServices(query: {
+  readonly query: string;
+  readonly limit?: number | undefined;
+}): Service[] {
   const text = words(query.query);
-  const scored = SERVICES.map((s) => ({ service: s, score: s.keywords.filter((k) => mentions(text, k)).length }))
+  const scored = SERVICES.map((s) => ({
+    service: s,
+    score: s.keywords.filter((k) => mentions(text, k)).length,
+  }))
     .filter((s) => s.score > 0)
     .sort((a, b) => b.score - a.score);
   return scored.slice(0, query.limit ?? DEFAULT_LIMIT).map((s) => serviceView(s.service));

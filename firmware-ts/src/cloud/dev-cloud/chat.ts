@@ -17,7 +17,10 @@ const imagePart = z.object({
   image_url: z.object({
     url: z
       .string()
-      .regex(/^(?:data:image\/(?:jpeg|png|webp);base64,|https?:\/\/)/, 'expected a data:image/jpeg;base64 URL'),
+      .regex(
+        /^(?:data:image\/(?:jpeg|png|webp);base64,|https?:\/\/)/,
+        'expected a data:image/jpeg;base64 URL',
+      ),
     detail: z.enum(['auto', 'low', 'high']).optional(),
   }),
 });
@@ -25,7 +28,9 @@ const imagePart = z.object({
 /** The first bytes of a RIFF/WAVE file, base64: catches a device that sends raw PCM as "wav". */
 function looksLikeWav(data: string): boolean {
   const head = Buffer.from(data.slice(0, 16), 'base64');
-  return head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WAVE';
+  return (
+    head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WAVE'
+  );
 }
 
 const audioPart = z.object({
@@ -45,7 +50,10 @@ const message = z.discriminatedUnion('role', [
   z.object({ role: z.literal('developer'), content: textContent }),
   z.object({
     role: z.literal('user'),
-    content: z.union([z.string(), z.array(z.discriminatedUnion('type', [textPart, imagePart, audioPart])).min(1)]),
+    content: z.union([
+      z.string(),
+      z.array(z.discriminatedUnion('type', [textPart, imagePart, audioPart])).min(1),
+    ]),
   }),
   z.object({ role: z.literal('assistant'), content: textContent.nullish() }),
 ]);
@@ -90,7 +98,11 @@ function usage(request: ChatRequest, answer: string): Record<string, number> {
   const prompt = request.messages.flatMap((m) => texts(m.content)).join(' ');
   const promptTokens = pieces(prompt).length;
   const completionTokens = pieces(answer).length;
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }
 
 export interface ChatReply {
@@ -106,13 +118,23 @@ export async function replyChat(res: ServerResponse, reply: ChatReply): Promise<
   const { request, faults } = reply;
   const answer = answerFor(request);
   const id = `chatcmpl-${randomUUID()}`;
-  const head = { id, created: Math.floor(reply.nowMs / 1000), model: request.model, system_fingerprint: 'dev-cloud' };
+  const head = {
+    id,
+    created: Math.floor(reply.nowMs / 1000),
+    model: request.model,
+    system_fingerprint: 'dev-cloud',
+  };
   if (request.stream !== true) {
     const body = JSON.stringify({
       ...head,
       object: 'chat.completion',
       choices: [
-        { index: 0, message: { role: 'assistant', content: answer, refusal: null }, logprobs: null, finish_reason: 'stop' },
+        {
+          index: 0,
+          message: { role: 'assistant', content: answer, refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
       ],
       usage: usage(request, answer),
     });
@@ -121,8 +143,7 @@ export async function replyChat(res: ServerResponse, reply: ChatReply): Promise<
       res.end(body.slice(0, Math.floor(body.length / 2)));
     } else if (faults.resetMidStream !== undefined && faults.resetMidStream !== false) {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.write(body.slice(0, Math.floor(body.length / 2)));
-      res.destroy();
+      resetAfter(res, body.slice(0, Math.floor(body.length / 2)));
     } else {
       sendJson(res, 200, JSON.parse(body));
     }
@@ -134,31 +155,34 @@ export async function replyChat(res: ServerResponse, reply: ChatReply): Promise<
     'cache-control': 'no-cache',
     connection: 'keep-alive',
   });
+  const line = (data: unknown): string => `data: ${JSON.stringify(data)}\n\n`;
   const event = (data: unknown): void => {
-    res.write(`data: ${JSON.stringify(data)}\n\n`);
+    res.write(line(data));
   };
   const chunk = (delta: Record<string, string>, finish: 'stop' | null): Record<string, unknown> => ({
     ...head,
     object: 'chat.completion.chunk',
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
   });
-  const resetAfter = faults.resetMidStream === true ? 1 : faults.resetMidStream === false ? undefined : faults.resetMidStream;
+  const resetAt =
+    faults.resetMidStream === true ? 1 : faults.resetMidStream === false ? undefined : faults.resetMidStream;
   const drip = faults.dripMs ?? 0;
 
-  event(chunk({ role: 'assistant', content: '' }, null));
-  if (resetAfter === 0) {
-    res.destroy();
+  const first = chunk({ role: 'assistant', content: '' }, null);
+  if (resetAt === 0) {
+    resetAfter(res, line(first));
     return;
   }
+  event(first);
   const words = pieces(answer);
   for (const [i, content] of words.entries()) {
     await pause(drip, reply.signal);
     if (reply.signal.aborted) return;
-    event(chunk({ content }, null));
-    if (resetAfter !== undefined && i + 1 >= resetAfter) {
-      res.destroy();
+    if (resetAt !== undefined && i + 1 >= resetAt) {
+      resetAfter(res, line(chunk({ content }, null)));
       return;
     }
+    event(chunk({ content }, null));
     if (i === 0 && faults.malformedEvents === true) {
       // A JSON object cut off mid-way, as a proxy that truncates a line would leave it.
       res.write(`data: {"id":"${id}","object":"chat.completion.chunk","choices":[{"delta":{"content":\n\n`);
@@ -170,4 +194,14 @@ export async function replyChat(res: ServerResponse, reply: ChatReply): Promise<
   if (request.stream_options?.include_usage === true)
     event({ ...head, object: 'chat.completion.chunk', choices: [], usage: usage(request, answer) });
   res.end('data: [DONE]\n\n');
+}
+
+/**
+ * Writes `last`, then destroys the socket once it has reached the kernel: destroyed straight away,
+ * node would drop what is still corked in the response, and the client would see no bytes at all.
+ */
+function resetAfter(res: ServerResponse, last: string): void {
+  res.write(last, () => {
+    res.destroy();
+  });
 }

@@ -68,7 +68,8 @@ export function checkFaults(faults: DevCloudFaults): void {
       throw new RangeError(`fault status5xx: ${f.status5xx}: expected a whole count or a rate below 1`);
   }
   checkCount('dripMs', faults.chat?.dripMs);
-  if (typeof faults.chat?.resetMidStream === 'number') checkCount('resetMidStream', faults.chat.resetMidStream);
+  if (typeof faults.chat?.resetMidStream === 'number')
+    checkCount('resetMidStream', faults.chat.resetMidStream);
   if (typeof faults.orders?.dropResponse === 'number') checkCount('dropResponse', faults.orders.dropResponse);
 }
 
@@ -91,7 +92,10 @@ export class FaultState {
   set(faults: DevCloudFaults): void {
     checkFaults(faults);
     this.faults = faults;
-    this.failLeft = { chat: wholeCount(faults.chat?.status5xx), orders: wholeCount(faults.orders?.status5xx) };
+    this.failLeft = {
+      chat: wholeCount(faults.chat?.status5xx),
+      orders: wholeCount(faults.orders?.status5xx),
+    };
     const drop = faults.orders?.dropResponse;
     this.dropsLeft = drop === true ? Infinity : typeof drop === 'number' ? drop : 0;
   }

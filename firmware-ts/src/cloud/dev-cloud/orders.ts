@@ -100,7 +100,14 @@ export function statusAt(
 
 /** The fields that make two requests "the same body", in a fixed order (key order on the wire is free). */
 function fingerprint(r: OrderRequest): string {
-  return JSON.stringify([r.kind, r.itemId, r.quantity, r.unitPrice.amount, r.unitPrice.currency, r.confirmedAt]);
+  return JSON.stringify([
+    r.kind,
+    r.itemId,
+    r.quantity,
+    r.unitPrice.amount,
+    r.unitPrice.currency,
+    r.confirmedAt,
+  ]);
 }
 
 interface Entry {

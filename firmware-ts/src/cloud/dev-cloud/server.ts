@@ -4,8 +4,8 @@
  * faults injected on purpose (faults.ts). Used in-process by tests and by `glasses run`, and as a
  * process by `glasses dev-cloud`.
  *
- * `GET /dev/orders` lists every order. It is for tests and people, not part of the API: the device
- * never calls it.
+ * `GET /dev/orders` lists every order (with the same bearer token). It is for tests and people, not
+ * part of the API: the device never calls it.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -196,15 +196,20 @@ export async function createDevCloud(options: DevCloudOptions): Promise<DevCloud
   }
 
   async function handle(x: Exchange): Promise<void> {
-    const { req, res, signal } = x;
+    const { req, signal } = x;
     const path = new URL(req.url ?? '/', 'http://dev-cloud').pathname;
     const onPath = routes.filter((r) => r.path.test(path));
     const route = onPath.find((r) => r.method === req.method);
     if (route === undefined) {
       if (onPath.length === 0) throw new HttpError(404, 'not_found', `no route ${path}`);
-      throw new HttpError(405, 'method_not_allowed', `${req.method ?? ''} ${path}: use ${onPath[0]?.method ?? ''}`, {
-        allow: onPath.map((r) => r.method).join(', '),
-      });
+      throw new HttpError(
+        405,
+        'method_not_allowed',
+        `${req.method ?? ''} ${path}: use ${onPath[0]?.method ?? ''}`,
+        {
+          allow: onPath.map((r) => r.method).join(', '),
+        },
+      );
     }
     const surface = route.surface;
     if (surface !== undefined) {
@@ -271,7 +276,11 @@ export async function createDevCloud(options: DevCloudOptions): Promise<DevCloud
     },
     faults: () => faults.get(),
     close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
       // Keep-alive and streaming connections would hold close() open until their clients leave.
       server.closeAllConnections();
       await closed;
