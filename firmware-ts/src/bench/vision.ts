@@ -5,7 +5,6 @@
  * weights on the same wasm backend) and `@gutenye/ocr-node` (the same PP-OCRv4 models). Figures are
  * medians over passes after a warm-up pass.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config.js';
@@ -15,6 +14,7 @@ import { createVisionEngine } from '../main.js';
 import { SAMPLES_DIR } from '../paths.js';
 import { decodeImage } from '../vision/frame.js';
 import { median } from './bench-audio.js';
+import { runBenchSide } from './side.js';
 import { parse, round } from '../commands/command.js';
 
 const OPENCV_DATA = '/usr/share/doc/opencv-doc/examples/data';
@@ -181,30 +181,10 @@ async function measurePeerOcr(passes: number): Promise<PeerResult> {
 }
 
 function runSide(side: SideResult['side'], model: Model, passes: number): Promise<SideResult> {
-  const script = process.argv[1];
-  if (script === undefined) throw new Error('bench: cannot find the CLI script to re-run');
-  const args = [script, 'bench', 'vision', '--side', side, '--model', model, '--passes', String(passes)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new Error(`bench vision: the ${side} side exited with code ${code}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as SideResult);
-      } catch {
-        reject(new Error(`bench vision: the ${side} side printed no result: ${out.slice(0, 200)}`));
-      }
-    });
-  });
+  return runBenchSide<SideResult>(
+    ['vision', '--side', side, '--model', model, '--passes', String(passes)],
+    `vision ${side}`,
+  );
 }
 
 function stagesOut(s: Stages): Stages {

@@ -3,7 +3,6 @@
  * in one run. Each side runs in its own child process (so resident memory is its own), alternating
  * over several rounds; the figures are medians. Both use one inference thread.
  */
-import { spawn } from 'node:child_process';
 import { splitChunks } from '../audio/chunk.js';
 import { loadConfig } from '../config.js';
 import { GlassesError } from '../errors.js';
@@ -13,6 +12,7 @@ import { fromRoot } from '../paths.js';
 import { FRAME_MS, FRAME_SAMPLES } from '../wake/features.js';
 import { loadBenchAudio, latencies, median } from './bench-audio.js';
 import { TimedModel } from './timed-model.js';
+import { runBenchSide } from './side.js';
 import { parse, round } from '../commands/command.js';
 
 const PHRASE = 'hey_jarvis';
@@ -100,29 +100,7 @@ async function measurePeer(): Promise<SideResult> {
 }
 
 function runChild(side: 'ours' | 'peer'): Promise<SideResult> {
-  const script = process.argv[1];
-  if (script === undefined) throw new Error('bench: cannot find the CLI script to re-run');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, 'bench', 'wake', '--side', side], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new Error(`bench: the ${side} side exited with code ${code}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as SideResult);
-      } catch {
-        reject(new Error(`bench: the ${side} side printed no result: ${out.slice(0, 200)}`));
-      }
-    });
-  });
+  return runBenchSide<SideResult>(['wake', '--side', side], side);
 }
 
 interface Summary {

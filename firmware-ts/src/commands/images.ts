@@ -1,21 +1,10 @@
 /** What `glasses detect` and `glasses ocr` share: reading image files, error reporting, --draw. */
-import { promises as fs } from 'node:fs';
 import { basename, extname, join, dirname } from 'node:path';
-import { GlassesError, isGlassesError, messageOf } from '../errors.js';
+import { isGlassesError } from '../errors.js';
+import { readImageFile } from '../hal/camera.js';
 import type { Log } from '../log.js';
 import { drawMarks, type Mark } from '../vision/draw.js';
 import { decodeImage, type Frame } from '../vision/frame.js';
-
-export async function readImageFile(file: string): Promise<Uint8Array> {
-  try {
-    return await fs.readFile(file);
-  } catch (err) {
-    throw new GlassesError('E_IMAGE_MISSING', `image ${file} cannot be read (${messageOf(err)})`, {
-      details: { file },
-      cause: err,
-    });
-  }
-}
 
 /** Where `--draw OUT.png` writes for `file`: OUT itself for one image, OUT-<image>.png for several. */
 export function drawTarget(out: string, file: string, many: boolean): string {

@@ -103,7 +103,7 @@ export class FileCamera implements Camera {
     }
     if (stat.isDirectory()) return this.fromFolder(path);
     if (VIDEO_EXTENSIONS.has(extname(path).toLowerCase())) return this.fromVideo(path, signal);
-    return { bytes: await readImage(path), source: path };
+    return { bytes: await readImageFile(path), source: path };
   }
 
   private async fromFolder(dir: string): Promise<CapturedImage> {
@@ -117,7 +117,7 @@ export class FileCamera implements Camera {
     }
     const file = join(dir, images[this.next % images.length] ?? '');
     this.next++;
-    return { bytes: await readImage(file), source: file };
+    return { bytes: await readImageFile(file), source: file };
   }
 
   private async fromVideo(file: string, signal: AbortSignal): Promise<CapturedImage> {
@@ -149,7 +149,8 @@ export class FileCamera implements Camera {
   }
 }
 
-async function readImage(file: string): Promise<Uint8Array> {
+/** An image file's bytes; E_IMAGE_MISSING naming it when it cannot be read. */
+export async function readImageFile(file: string): Promise<Uint8Array> {
   try {
     return await fs.readFile(file);
   } catch (err) {
