@@ -14,6 +14,8 @@ APT_PACKAGES=(
   qemu-user-static   # running the arm64 build on x86 machines
   opencv-doc         # real sample photos for the vision tests (copied by scripts/make-vision-fixtures.ts)
   fonts-dejavu-core fonts-noto-cjk  # fonts for the rendered text fixtures (English, Chinese)
+  libc6:arm64 libstdc++6:arm64      # the C libraries the arm64 Node needs under qemu
+  openssh-server openssh-client     # flashing boards over ssh, and the flash tests' own ssh server
 )
 
 missing=()
@@ -23,6 +25,8 @@ done
 if ((${#missing[@]} > 0)); then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  # The arm64 C libraries come from Debian's arm64 archive.
+  dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
   echo "setup: installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

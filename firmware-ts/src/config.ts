@@ -170,6 +170,18 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    health: z
+      .object({
+        /**
+         * Where `glasses run` keeps its health report (JSON: models loaded, mic open, loop running),
+         * rewritten atomically while it runs; flashing waits for it. '' writes none.
+         */
+        file: z.string().default(''),
+        /** How often the report is rewritten while the loop runs. */
+        intervalMs: z.number().int().min(200).max(60_000).default(2000),
+      })
+      .strict()
+      .prefault({}),
     audio: z
       .object({
         /** ALSA capture device (arecord -D). */
