@@ -107,17 +107,23 @@ clip() {
 gap() { echo "|sox -R -D -n -r 16000 -c 1 -p trim 0 $1"; }
 
 # scenario DEST : the embedded default of `glasses run` (npm start): a wearer's few minutes, spoken by
-# espeak-ng. Gaps are chosen against the loop's timings (5 s follow-up window, 6 s no-speech timeout):
+# espeak-ng. Gaps are chosen against the loop's timings (5 s follow-up window, 6 s no-speech timeout)
+# and the length of the answers (an offer takes about 8 s to say; "yes" must follow it, in the window):
 #   wake + "what time is it"; "battery" inside the follow-up window (no wake phrase); silence -> idle;
 #   wake + "what can you do", and 3 s into that long answer the wake phrase again (barge-in) + "louder";
-#   wake + an open question (rejected as a command); wake + "what is this" and, in the follow-up window
-#   after its longer answer, "how much is this" (the demo camera's two photos); wake and then nothing
-#   (no-speech timeout).
+#   wake + "what is this" and, in the follow-up windows, "how much is this" (the demo camera's two
+#   photos), "buy this" (an offer from the development cloud's shop) and "yes" (the order);
+#   wake + "order a coffee", "yes"; wake + "where is my order"; wake + an open question (rejected as a
+#   command: the cloud answers it); wake and then nothing (no-speech timeout).
 scenario() {
-  local w t b h l q i p
+  local w t b h l q i p buy y o s
   w=$(speak en-us 150 50 "hey jarvis")
   i=$(speak en-us 160 50 "what is this")
   p=$(speak en-us 160 50 "how much is this")
+  buy=$(speak en-us 160 50 "buy this")
+  y=$(speak en-us 160 50 "yes")
+  o=$(speak en-us 160 50 "order a coffee")
+  s=$(speak en-us 160 50 "where is my order")
   t=$(speak en-us 160 50 "what time is it")
   b=$(speak en-us 160 50 "battery")
   h=$(speak en-gb-x-rp 160 50 "what can you do")
@@ -125,7 +131,10 @@ scenario() {
   q=$(speak en-us+f3 160 50 "what is the capital of france")
   emit "$1" "${SOX[@]}" "$w" "$(gap 0.4)" "$t" "$(gap 4)" "$b" "$(gap 11)" \
     "$w" "$(gap 0.4)" "$h" "$(gap 3)" "$w" "$(gap 0.4)" "$l" "$(gap 11)" \
-    "$w" "$(gap 0.4)" "$q" "$(gap 11)" "$w" "$(gap 0.4)" "$i" "$(gap 6)" "$p" "$(gap 11)" \
+    "$w" "$(gap 0.4)" "$i" "$(gap 6)" "$p" "$(gap 4)" "$buy" "$(gap 10)" "$y" "$(gap 11)" \
+    "$w" "$(gap 0.4)" "$o" "$(gap 10)" "$y" "$(gap 11)" \
+    "$w" "$(gap 0.4)" "$s" "$(gap 11)" \
+    "$w" "$(gap 0.4)" "$q" "$(gap 13)" \
     "$w" "$(gap 10)" "${FMT[@]}" @OUT@ pad 1 0
 }
 
@@ -261,6 +270,21 @@ for text in "${OPEN[@]}"; do
   clip en-us 160 50 "$text" "$OUT/speech/open/${slug}__en-us_160.wav"
   clip en+m3 150 45 "$text" "$OUT/speech/open/${slug}__en+m3_150.wav"
 done
+
+# --- the cloud through the loop (test/integration/cloud/loop-faults.test.ts) ------------------------------
+# question.wav: wake + an open question, then 8 s for the answer or its fallback.
+# order.wav: wake + "order a coffee", the offer (about 8 s to say), "yes", then 8 s for the order.
+cw=$(speak en-us 150 50 "hey jarvis")
+emit "$OUT/speech/cloud/question.wav" "${SOX[@]}" "$cw" "$(gap 0.4)" \
+  "$(speak en-us 160 50 "what is the capital of france")" "$(gap 8)" "${FMT[@]}" @OUT@ pad 1 0
+emit "$OUT/speech/cloud/order.wav" "${SOX[@]}" "$cw" "$(gap 0.4)" "$(speak en-us 160 50 "order a coffee")" \
+  "$(gap 10)" "$(speak en-us 160 50 "yes")" "$(gap 8)" "${FMT[@]}" @OUT@ pad 1 0
+# sign.wav: before a sign that says to buy phones: wake + "read this", then in the follow-up windows
+# "yes" and an open question (the cloud gets what the turn read). Neither the text read nor the
+# cloud's answer may lead to an order.
+emit "$OUT/speech/cloud/sign.wav" "${SOX[@]}" "$cw" "$(gap 0.4)" "$(speak en-us 160 50 "read this")" \
+  "$(gap 8)" "$(speak en-us 160 50 "yes")" "$(gap 4)" \
+  "$(speak en-us 160 50 "what should i do about that")" "$(gap 12)" "${FMT[@]}" @OUT@ pad 1 0
 
 # --- check every audio output: format, duration, not silent ----------------------------------------------
 for rel in "${MANIFEST[@]}"; do

@@ -2,8 +2,9 @@
  * The composition root: config -> adapters -> runtime. The only file that builds real devices and
  * inference sessions; everything else takes them through its constructor.
  */
+import { connectCloud, type CloudSide } from './cloud/connect.js';
 import { thresholdFor, type FrozenConfig } from './config.js';
-import { createOnnxLoader } from './inference/onnx.js';
+import { openModels, type ModelKind, type ModelSet } from './inference/model-set.js';
 import type { InferenceModel } from './inference/model.js';
 import { AlsaMic } from './hal/alsa-mic.js';
 import { AplaySpeaker } from './hal/aplay-speaker.js';
@@ -19,6 +20,7 @@ import {
   NoVision,
   OfflineAnswerSource,
   type AnswerSource,
+  type OrderEvent,
   type OrdersPort,
   type VisionPort,
 } from './voice-loop/ports.js';
@@ -34,11 +36,12 @@ import { createDetector } from './vision/detector/detector.js';
 import type { ObjectDetector } from './vision/detector/detector.js';
 import { loadDictionary, PpOcrReader, type TextReader } from './vision/ocr/ocr.js';
 import { VisionService } from './vision/service.js';
-import { findModel, loadManifest, type Manifest } from './models/manifest.js';
-import { fromRoot } from './paths.js';
 import { SileroVad } from './vad/silero.js';
 import { WakeDetector, type FrameScores, type VadGate } from './wake/detector.js';
 import { WakeFeatures } from './wake/features.js';
+
+/** Re-exported for the commands that load models themselves. */
+export { openModels, type ModelSet };
 
 export interface WakeEngine {
   detector: WakeDetector;
@@ -54,50 +57,6 @@ export interface WakeEngineOptions {
   onFrame?: (frame: FrameScores) => void;
   /** Wraps every loaded model, e.g. to time it in a benchmark. */
   wrapModel?: (model: InferenceModel, kind: ModelKind) => InferenceModel;
-}
-
-type ModelKind = 'wake-features' | 'wake-head' | 'vad' | 'ocr-det' | 'ocr-rec';
-
-/** The models a process has open: each loaded once (checksum first) and shared by its users. */
-export interface ModelSet {
-  readonly dir: string;
-  readonly manifest: Manifest;
-  get(name: string, kind: ModelKind): Promise<InferenceModel>;
-  /** The words a wake head listens for, from the manifest. */
-  phraseWords(name: string): string | undefined;
-  close(): Promise<void>;
-}
-
-export async function openModels(config: FrozenConfig): Promise<ModelSet> {
-  const modelsDir = fromRoot(config.models.dir);
-  const manifest = await loadManifest(modelsDir);
-  // OCR runs while the wearer waits for an answer: it may take both cores (recognition is ~30 % faster
-  // on two threads here); the wake models keep one thread each so listening never starves.
-  const ocr = { intraOpThreads: config.vision.ocrThreads, memArena: false };
-  const load = createOnnxLoader({ modelsDir, perKind: { 'ocr-det': ocr, 'ocr-rec': ocr } });
-  const loaded = new Map<string, Promise<InferenceModel>>();
-  return {
-    dir: modelsDir,
-    manifest,
-    get(name, kind) {
-      let model = loaded.get(name);
-      if (model === undefined) {
-        model = Promise.resolve().then(() => load(findModel(manifest, name, kind)));
-        loaded.set(name, model);
-      }
-      return model;
-    },
-    phraseWords(name) {
-      return manifest.models.find((m) => m.name === name && m.kind === 'wake-head')?.phrase;
-    },
-    async close() {
-      const models = await Promise.allSettled(loaded.values());
-      await Promise.all(
-        models.map((m) => (m.status === 'fulfilled' ? m.value.release() : Promise.resolve())),
-      );
-      loaded.clear();
-    },
-  };
 }
 
 export async function createWakeEngine(
@@ -275,10 +234,17 @@ export interface VoiceLoopOptions {
   pace: 'live' | 'file';
   clock: Clock;
   onEvent: (event: RunEvent) => void;
+  /** Replace the cloud's answer source and orders (tests). */
   answers?: AnswerSource;
+  orders?: OrdersPort;
   /** The camera the vision intents look through; without one they say there is no camera. */
   camera?: Camera;
-  orders?: OrdersPort;
+  /**
+   * The cloud: `embedded` starts the development cloud in this process for an empty cloud URL (demo
+   * and file runs); `configured` uses only what config names (an empty URL leaves that side off).
+   * The outbox folder is resolved by the caller. Absent: no cloud.
+   */
+  cloud?: { mode: 'embedded' | 'configured'; outboxDir: string };
   /** Wall-clock date for "what time is it"; injected by tests. */
   now?: () => Date;
 }
@@ -297,6 +263,7 @@ export async function createVoiceLoop(
 ): Promise<VoiceLoop> {
   const models = await openModels(config);
   let vision: VisionEngine | undefined;
+  let cloud: CloudSide | undefined;
   const watching = new AbortController();
   try {
     const wake = await createWakeEngine(config, log, {}, models);
@@ -312,12 +279,31 @@ export async function createVoiceLoop(
             log: log.child({ component: 'vision' }),
             clock: options.clock,
             watchIntervalMs: config.camera.watchIntervalMs,
+            ...(config.cloud.sendImages
+              ? {
+                  preview: { maxSidePx: config.cloud.imageMaxSidePx, maxBytes: config.cloud.imageMaxBytes },
+                }
+              : {}),
           });
     const visionPort: VisionPort = service ?? new NoVision();
     if (service !== undefined && config.camera.watchIntervalMs > 0) {
       void service.watch(config.camera.watchIntervalMs, options.clock, watching.signal);
     }
     const clock = options.clock;
+    // Orders are reported as run events by the runner, built below.
+    const late: { reportOrder?: (event: OrderEvent) => void } = {};
+    cloud =
+      options.cloud === undefined
+        ? undefined
+        : await connectCloud(config, {
+            embedded: options.cloud.mode === 'embedded',
+            outboxDir: options.cloud.outboxDir,
+            loopClock: clock,
+            vision: service,
+            onOrder: (event) => late.reportOrder?.(event),
+            now: options.now ?? (() => new Date()),
+            log,
+          });
     const recognizer = new CachedRecognizer(
       new PocketsphinxRecognizer({ log: log.child({ component: 'speech' }) }),
     );
@@ -342,7 +328,7 @@ export async function createVoiceLoop(
       battery: new SysfsBattery(),
       volume: voice,
       vision: visionPort,
-      orders: options.orders ?? new NoOrders(),
+      orders: options.orders ?? cloud?.orders ?? new NoOrders(),
     });
     const phraseWords: Record<string, string> = {};
     for (const p of wake.detector.phrases) {
@@ -360,17 +346,22 @@ export async function createVoiceLoop(
       recognizer,
       voice,
       responder,
-      answers: options.answers ?? new OfflineAnswerSource(),
+      answers: options.answers ?? cloud?.answers ?? new OfflineAnswerSource(),
       timings: config.loop,
       onEvent: options.onEvent,
       log: log.child({ component: 'loop' }),
     });
+    late.reportOrder = (event) => {
+      runner.reportOrder(event);
+    };
+    const connected = cloud;
     return {
       runner,
       voice,
       close: async () => {
         watching.abort();
         const written = await options.speaker.close();
+        await connected?.close();
         await vision?.close();
         await models.close();
         return Array.isArray(written) ? written.filter((f): f is string => typeof f === 'string') : [];
@@ -378,6 +369,7 @@ export async function createVoiceLoop(
     };
   } catch (err) {
     watching.abort();
+    await cloud?.close();
     await vision?.close();
     await models.close();
     throw err;

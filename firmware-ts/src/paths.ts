@@ -22,6 +22,11 @@ function findRoot(): string {
 
 export const PACKAGE_ROOT = findRoot();
 
+/** The runtime's version, from its package.json (what a build, a flash and the health report name). */
+export const PACKAGE_VERSION = String(
+  (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version,
+);
+
 /** Resolves a config path: absolute as is, relative from the package root. */
 export function fromRoot(path: string): string {
   return resolve(PACKAGE_ROOT, path);

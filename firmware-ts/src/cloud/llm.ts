@@ -187,8 +187,14 @@ export interface LlmAnswerSourceDeps {
   readonly client: ChatStreamClient;
   readonly model: string;
   readonly clock: Clock;
-  /** What the turn of `signal` saw; its text (and, if allowed, its image) goes with the question. */
-  readonly sceneFor: (signal: AbortSignal) => SceneForMessages | undefined;
+  /**
+   * What the turn of `signal` saw (looking first when the question is about it); its text, and if
+   * allowed its image, goes with the question. Its time counts against the first-token deadline.
+   */
+  readonly sceneFor: (
+    signal: AbortSignal,
+    question: Question,
+  ) => SceneForMessages | undefined | Promise<SceneForMessages | undefined>;
   /** Earlier question/answer pairs sent as context; kept in memory only. */
   readonly historyTurns: number;
   /** From the call of `ask` to the first piece of text. */
@@ -292,9 +298,11 @@ export class LlmAnswerSource implements AnswerSource {
     let asked = '';
     try {
       asked = questionText(question, this.deps.audioBelowConfidence);
+      // Keyed by the turn's signal (what the turn saw); a deadline or barge-in stops a look.
+      const seen = this.deps.sceneFor(signal, question);
       const messages = buildMessages({
         question,
-        scene: this.deps.sceneFor(signal),
+        scene: seen instanceof Promise ? await untilAborted(seen, request.signal) : seen,
         history: this.history.turns(),
         audioBelowConfidence: this.deps.audioBelowConfidence,
         sendImages: this.deps.sendImages,

@@ -163,3 +163,15 @@ export class TurnHistory {
     this.kept.length = 0;
   }
 }
+
+/** Words that point at what the wearer is looking at: "what brand is this", "is that ripe", "what do you see". */
+const ABOUT_WHAT_IS_SEEN = /\b(this|that|these|those|here|see|seeing|look|looking|in front of me)\b/i;
+
+/**
+ * Whether an open question is about what the wearer sees, so the glasses look before asking (and, if
+ * allowed, send the picture). Only the words are judged: an unsure transcript that does not point at
+ * anything leaves the camera off.
+ */
+export function aboutWhatIsSeen(transcript: string): boolean {
+  return ABOUT_WHAT_IS_SEEN.test(transcript);
+}

@@ -163,6 +163,18 @@ export class OrdersService implements OrdersPort {
     return "Okay, I won't order it.";
   }
 
+  offerSpoken(completed: boolean): void {
+    const offer = this.offer;
+    if (offer === undefined) return;
+    if (!completed) {
+      this.offer = undefined;
+      this.deps.log.info('offer dropped: it was interrupted before the wearer heard it all');
+      return;
+    }
+    // The window counts from when the wearer could have heard the whole offer, not from the search.
+    this.offer = { ...offer, expiresAtMs: this.deps.clock.now() + this.deps.confirmWindowMs };
+  }
+
   private async offerProduct(quantity: number, signal: AbortSignal): Promise<string> {
     const vision = this.deps.vision;
     if (vision === undefined) return NO_CAMERA;

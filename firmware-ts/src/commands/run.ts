@@ -15,7 +15,8 @@ import {
   createSpeaker,
   createVoiceLoop,
 } from '../main.js';
-import { SAMPLES_DIR } from '../paths.js';
+import { Health } from '../health.js';
+import { PACKAGE_VERSION, SAMPLES_DIR } from '../paths.js';
 import type { RunEvent } from '../voice-loop/runner.js';
 import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
 
@@ -30,14 +31,20 @@ export const runCommand: Command = {
        glasses run --mic DEVICE [--speaker DEVICE]  other ALSA devices
        glasses run --mic FILE.wav --speaker OUT.wav [--camera IMAGE] [--json]
        glasses run --demo [--out DIR] [--json]
+       glasses run ... [--dev-cloud]
 
 On files the loop runs as fast as it can, keeping time by the audio, and exits once the mic file has
 ended and the loop is idle; OUT.wav holds what the glasses said, aligned with the input. With no
 capture device (or --demo) it runs the bundled scenario (${relative(process.cwd(), SCENARIO)})
 and writes each answer as a WAV in --out (default .demo/).
 
+The cloud (answers to open questions, orders) is the one config names (cloud.llmBaseUrl,
+cloud.ordersBaseUrl, cloud.tokenFile). Where a URL is empty, the demo and file runs start the
+development cloud in this process on loopback (no account; its answers say "Development cloud:"),
+and live runs leave that side off unless --dev-cloud is given.
+
 Prints a readable timeline, or with --json one JSON line per event (state, wake, utterance, intent,
-say, error), each with a type and timings.
+say, order, error), each with a type and timings.
 
 Options:
   --mic DEVICE|FILE   ALSA capture device, or a WAV file to listen to
@@ -47,6 +54,7 @@ Options:
                       default: config camera.device when it exists, the bundled photos in the demo
   --demo              run the bundled scenario
   --out DIR           where the demo writes its answers (default .demo/)
+  --dev-cloud         use the development cloud for an empty cloud URL on a live run too
   --json              JSON lines instead of the timeline
 ${COMMON_USAGE}`,
 
@@ -58,6 +66,7 @@ ${COMMON_USAGE}`,
       demo: { type: 'boolean' },
       out: { type: 'string' },
       json: { type: 'boolean' },
+      'dev-cloud': { type: 'boolean' },
     });
     if (values.help === true) {
       out(this.usage);
@@ -96,10 +105,20 @@ ${COMMON_USAGE}`,
       runLog.warn({ device: config.camera.device }, 'no camera: the vision questions will say so');
     const camera = cameraSpec === undefined ? undefined : createCamera(cameraSpec, config, clock, log);
 
-    const mic =
+    const health =
+      config.health.file === ''
+        ? undefined
+        : new Health({
+            file: resolve(config.health.file),
+            version: PACKAGE_VERSION,
+            intervalMs: config.health.intervalMs,
+            log: runLog,
+          });
+    const rawMic =
       micFile !== undefined
         ? createFileMic(micFile, 'fast', clock)
         : createAlsaMic(values.mic ?? config.audio.micDevice, log);
+    const mic = health === undefined ? rawMic : health.watchMic(rawMic);
     const speaker =
       speakerFile !== undefined
         ? createSpeaker(
@@ -108,6 +127,14 @@ ${COMMON_USAGE}`,
           )
         : createSpeaker({ device: values.speaker ?? config.audio.speakerDevice }, log);
 
+    // The development cloud's orders never share an outbox with a real cloud's.
+    const devOrders = (pace === 'file' || values['dev-cloud'] === true) && config.cloud.ordersBaseUrl === '';
+    const outboxDir =
+      devOrders && answersDir !== undefined
+        ? join(answersDir, 'outbox')
+        : devOrders
+          ? resolve('.glasses/dev-cloud/outbox')
+          : resolve(config.orders.outboxDir);
     const timeline = new Timeline(out, values.json === true);
     const loop = await createVoiceLoop(config, log, {
       mic,
@@ -115,14 +142,22 @@ ${COMMON_USAGE}`,
       pace,
       clock,
       ...(camera === undefined ? {} : { camera }),
+      cloud: { mode: pace === 'file' || values['dev-cloud'] === true ? 'embedded' : 'configured', outboxDir },
       onEvent: (e) => {
         timeline.print(e);
       },
     });
     const started = performance.now();
     try {
-      await untilInterrupted((signal) => loop.runner.run(signal));
+      await health?.set('modelsLoaded', true);
+      health?.start();
+      await untilInterrupted(async (signal) => {
+        const running = loop.runner.run(signal);
+        await health?.set('loopRunning', true);
+        await running;
+      });
     } finally {
+      await health?.stop();
       const written = await loop.close();
       if (values.json !== true) {
         timeline.done(

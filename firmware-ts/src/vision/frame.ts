@@ -199,3 +199,47 @@ export function normalise(
   }
   return out;
 }
+
+export interface PreviewOptions {
+  /** Longest side of the JPEG. */
+  maxSidePx: number;
+  /** Byte cap: the quality steps down until it fits, else the picture is refused (undefined). */
+  maxBytes: number;
+}
+
+/** JPEG qualities tried in turn; below the last a picture is too poor to be worth sending. */
+const PREVIEW_QUALITIES = [80, 65, 50, 35] as const;
+
+/**
+ * A small upright sRGB JPEG of an encoded image, for a question about what the wearer sees, without
+ * its metadata (EXIF GPS, camera serial). Undefined when no quality fits under `maxBytes`.
+ */
+export async function encodePreview(
+  input: Uint8Array,
+  source: string,
+  options: PreviewOptions,
+): Promise<Uint8Array | undefined> {
+  try {
+    const resized = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS })
+      .autoOrient()
+      .resize(options.maxSidePx, options.maxSidePx, { fit: 'inside', withoutEnlargement: true })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const { width, height, channels } = resized.info;
+    for (const quality of PREVIEW_QUALITIES) {
+      const jpeg = await sharp(resized.data, { raw: { width, height, channels } })
+        .jpeg({ quality, mozjpeg: false })
+        .toBuffer();
+      if (jpeg.byteLength <= options.maxBytes)
+        return new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.length);
+    }
+    return undefined;
+  } catch (err) {
+    throw new GlassesError('E_IMAGE_INVALID', `image ${source} cannot be encoded (${messageOf(err)})`, {
+      details: { file: source },
+      cause: err,
+    });
+  }
+}

@@ -11,7 +11,7 @@ import type { Log } from '../log.js';
 import type { Intent } from '../speech/intents.js';
 import type { VisionPort } from '../voice-loop/ports.js';
 import type { ObjectDetector } from './detector/detector.js';
-import { decodeImage } from './frame.js';
+import { decodeImage, encodePreview, type PreviewOptions } from './frame.js';
 import type { TextReader } from './ocr/ocr.js';
 import { identifyAnswer, priceAnswer, readAnswer, scenePrices, type Scene } from './scene.js';
 
@@ -25,6 +25,11 @@ export interface VisionServiceDeps {
   /** For watch mode: how old its latest look may be and still answer "what is this". */
   clock?: Clock;
   watchIntervalMs?: number;
+  /**
+   * Set only when pictures may leave the device (cloud.sendImages): the turn's last frame is kept
+   * (in memory, for that turn only) so a question about what the wearer sees can carry a small JPEG.
+   */
+  preview?: PreviewOptions;
 }
 
 export interface LookFor {
@@ -37,6 +42,8 @@ const CANT_SEE_WELL = "I can't see well enough to tell.";
 
 export class VisionService implements VisionPort {
   private readonly scenes = new WeakMap<AbortSignal, Scene>();
+  /** The encoded frame each turn looked at, kept only when previews are enabled. */
+  private readonly frames = new WeakMap<AbortSignal, { bytes: Uint8Array; source: string }>();
   /** Watch mode's latest look at objects, and when (clock ms) it was captured. */
   private watched: { scene: Scene; atMs: number } | undefined;
 
@@ -52,7 +59,7 @@ export class VisionService implements VisionPort {
     while (!signal.aborted) {
       const atMs = clock.now();
       try {
-        const scene = await this.capture({ objects: true, text: false }, signal);
+        const scene = await this.capture({ objects: true, text: false }, signal, false);
         this.watched = { scene, atMs };
       } catch (err) {
         if (isGlassesError(err, 'E_ABORTED')) break;
@@ -93,6 +100,22 @@ export class VisionService implements VisionPort {
     return this.scenes.get(signal);
   }
 
+  /**
+   * A small JPEG of what this turn looked at, when previews are enabled and the turn looked; undefined
+   * otherwise (also when it cannot be made small enough).
+   */
+  async previewFor(signal: AbortSignal): Promise<Uint8Array | undefined> {
+    const frame = this.frames.get(signal);
+    const options = this.deps.preview;
+    if (frame === undefined || options === undefined) return undefined;
+    try {
+      return await encodePreview(frame.bytes, frame.source, options);
+    } catch (err) {
+      this.deps.log.warn({ code: isGlassesError(err) ? err.code : undefined }, 'no preview for the cloud');
+      return undefined;
+    }
+  }
+
   /** Looks for what is asked (from watch mode's latest look when fresh enough); remembered for `signal`'s turn. */
   async look(needs: LookFor, signal: AbortSignal): Promise<Scene> {
     const w = this.watched;
@@ -109,9 +132,13 @@ export class VisionService implements VisionPort {
     return scene;
   }
 
-  private async capture(needs: LookFor, signal: AbortSignal): Promise<Scene> {
+  /** `keep`: remember the frame for the turn of `signal` (never watch mode's frames). */
+  private async capture(needs: LookFor, signal: AbortSignal, keep = true): Promise<Scene> {
     const t0 = performance.now();
     const image = await this.deps.camera.capture(signal);
+    if (keep && this.deps.preview !== undefined) {
+      this.frames.set(signal, { bytes: image.bytes, source: image.source });
+    }
     const t1 = performance.now();
     const frame = await decodeImage(image.bytes, image.source);
     throwIfAborted(signal);

@@ -41,6 +41,11 @@ export interface OrdersPort {
   confirm(signal: AbortSignal): Promise<string>;
   /** The wearer said no: drop the pending offer. Undefined when there was none. */
   decline(): string | undefined;
+  /**
+   * The offer's answer has been spoken: to its end (`completed`), the confirm window starts now; cut
+   * short (barge-in, "stop"), the wearer did not hear the price, so the offer is dropped.
+   */
+  offerSpoken?(completed: boolean): void;
 }
 
 /** An order the runtime placed or queued, for the `order` run event. */
@@ -56,11 +61,11 @@ export interface Battery {
   percent(): Promise<number | undefined>;
 }
 
-/** Until the cloud issue lands: say plainly that this needs the cloud. */
+/** No language model configured: say plainly that this needs the cloud. */
 export class OfflineAnswerSource implements AnswerSource {
   // eslint-disable-next-line @typescript-eslint/require-await
   async *ask(): AsyncIterable<string> {
-    yield "That needs the cloud, and I'm not connected to it yet.";
+    yield 'That needs the cloud, and none is set up on these glasses.';
   }
 }
 

@@ -35,6 +35,11 @@ export class Responder {
     return text;
   }
 
+  /** The answer to `intent` has been said, to its end or cut short: an offer's confirm window starts. */
+  spoken(intent: Intent, completed: boolean): void {
+    if (intent.name === 'buy' || intent.name === 'order') this.deps.orders.offerSpoken?.(completed);
+  }
+
   /** Remembers an answer from elsewhere (the cloud) for "repeat that". */
   remember(text: string): void {
     this.last = text;

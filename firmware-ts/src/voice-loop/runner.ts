@@ -297,7 +297,9 @@ export class VoiceLoopRunner {
         this.spawn(() => this.ask(effect.turnId, effect.utteranceId));
         return;
       case 'prompt':
-        this.spawn(() => this.say(effect.turnId, PROMPTS[effect.prompt], 'prompt'));
+        this.spawn(async () => {
+          await this.say(effect.turnId, PROMPTS[effect.prompt], 'prompt');
+        });
         return;
     }
   }
@@ -344,7 +346,8 @@ export class VoiceLoopRunner {
 
   private async respond(turnId: number, intent: Intent): Promise<void> {
     const text = await this.track(this.deps.responder.respond(intent, this.turnSignal(turnId)));
-    await this.say(turnId, text, 'device');
+    const completed = await this.say(turnId, text, 'device');
+    this.deps.responder.spoken(intent, completed);
   }
 
   private async ask(turnId: number, utteranceId: number): Promise<void> {
@@ -377,7 +380,7 @@ export class VoiceLoopRunner {
     text: string | AsyncIterable<string>,
     source: 'device' | 'answer-source' | 'prompt',
     finalText: () => string = () => (typeof text === 'string' ? text : ''),
-  ): Promise<void> {
+  ): Promise<boolean> {
     const atMs = Math.round(this.audioMs);
     this.speaking = typeof text === 'string' ? text : '';
     let result;
@@ -405,6 +408,7 @@ export class VoiceLoopRunner {
       completed: result.completed,
     });
     this.dispatch({ type: 'answer-done', turnId });
+    return result.completed;
   }
 
   private async shutdown(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * The whole loop on the embedded default: the bundled scenario (espeak-ng requests) through the real
- * wake engine, Silero endpointer, pocketsphinx, responder, espeak-ng and a timeline speaker.
+ * wake engine, Silero endpointer, pocketsphinx, responder, espeak-ng, a timeline speaker, the demo
+ * camera's photos and the development cloud started in the process (language model and orders).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -32,7 +33,7 @@ const of = <T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>
 
 describe('glasses run --demo (the bundled scenario)', () => {
   it('hears the wake phrase each time it is said', () => {
-    expect(of('wake').filter((w) => !w.echo)).toHaveLength(6);
+    expect(of('wake').filter((w) => !w.echo)).toHaveLength(8);
   });
 
   it('understands the commands, in order, and treats the open question as one', () => {
@@ -42,20 +43,51 @@ describe('glasses run --demo (the bundled scenario)', () => {
       'battery',
       'help',
       'louder',
-      'open_question',
       'identify',
       'price',
+      'buy',
+      'yes',
+      'order',
+      'yes',
+      'order_status',
+      'open_question',
     ]);
     expect(commands.find((i) => i.name === 'open_question')?.accepted).toBe(false);
   });
 
-  it('answers on the device, says the open question needs the cloud, and says when nothing was heard', () => {
+  it('answers on the device, the open question from the cloud, and says when nothing was heard', () => {
     const said = of('say').map((s) => s.text);
     expect(said[0]).toMatch(/^It's \d+ /);
     expect(said).toContainEqual(expect.stringMatching(/battery/i));
     expect(said).toContainEqual(expect.stringMatching(/^Volume 8 of 10/));
-    expect(said).toContainEqual(expect.stringMatching(/needs the cloud/));
+    const open = of('intent').find((i) => i.name === 'open_question');
+    const answer = of('say').find((s) => s.turnId === open?.turnId);
+    expect(answer?.source).toBe('answer-source');
+    expect(answer?.text).toMatch(/^Development cloud: /);
     expect(said[said.length - 1]).toBe("I didn't hear anything.");
+  });
+
+  it('buys what the camera saw, and orders a coffee, each only after "yes", with one order event each', () => {
+    const said = of('say').map((s) => s.text);
+    const offers = said.filter((t) => /Say yes to (buy|order) it\.$/.test(t));
+    expect(offers).toHaveLength(2);
+    expect(offers[0]).toMatch(/^The best match is .*oranges.*, \d+ yuan( \d+)?, from /);
+    expect(offers[1]).toMatch(/^I can order .* from .* for \d+ yuan/);
+    const orders = of('order');
+    expect(orders.map((o) => [o.state, o.status])).toEqual([
+      ['placed', 'placed'],
+      ['placed', 'placed'],
+    ]);
+    expect(new Set(orders.map((o) => o.orderId)).size).toBe(2);
+    // Each order event comes at its "yes", never at the offer.
+    const yeses = of('intent').filter((i) => i.name === 'yes');
+    expect(orders.map((o) => o.atMs)).toEqual(yeses.map((y) => y.atMs));
+    for (const o of orders) {
+      expect(said).toContain(
+        `Done. Order ${o.orderId.slice(-4).toUpperCase().split('').join(' ')} is placed.`,
+      );
+    }
+    expect(said).toContainEqual(expect.stringMatching(/^Your order of .* is placed/));
   });
 
   it('looks through the demo camera: names what it sees, then reads the price on the label', () => {

@@ -1,0 +1,187 @@
+/**
+ * The cloud side of the composition root (main.ts): from config to the language-model answer source
+ * and the orders service with its durable outbox, or, where no cloud is configured and the run allows
+ * it, the development cloud started in this process on loopback.
+ *
+ * Network deadlines and retries run on the real clock whatever the loop's clock is: on a file run the
+ * loop's clock is the audio's, which stands still while the loop waits for the network. The confirm
+ * window is the wearer's time, so it runs on the loop's clock.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FrozenConfig } from '../config.js';
+import { RealClock, type Clock } from '../hal/clock.js';
+import type { Log } from '../log.js';
+import type { AnswerSource, OrderEvent, Question } from '../voice-loop/ports.js';
+import type { LookFor } from '../vision/service.js';
+import type { Scene } from '../vision/scene.js';
+import { createDevCloud, type DevCloud } from './dev-cloud/server.js';
+import { LlmAnswerSource, openAiChatClient } from './llm.js';
+import { aboutWhatIsSeen, type SceneForMessages } from './messages.js';
+import { OrdersClient } from './orders-client.js';
+import { OrdersService } from './orders-service.js';
+import { Outbox } from './outbox.js';
+import { readDeviceToken } from './security.js';
+
+/** What the cloud side needs of the camera: the vision service, when there is a camera. */
+export interface CloudVision {
+  look(needs: LookFor, signal: AbortSignal): Promise<Scene>;
+  sceneFor(signal: AbortSignal): Scene | undefined;
+  previewFor(signal: AbortSignal): Promise<Uint8Array | undefined>;
+}
+
+export interface CloudOptions {
+  /**
+   * Start the development cloud in this process for whichever of the two URLs is empty (the demo and
+   * file runs); otherwise an empty URL leaves that side off.
+   */
+  embedded: boolean;
+  /** The outbox folder, already resolved (the embedded cloud's orders never share the real one). */
+  outboxDir: string;
+  /** The loop's clock: the confirm window counts on it. */
+  loopClock: Clock;
+  vision: CloudVision | undefined;
+  onOrder: (event: OrderEvent) => void;
+  now: () => Date;
+  log: Log;
+}
+
+export interface CloudSide {
+  /** Undefined when no language model is configured or embedded. */
+  answers: AnswerSource | undefined;
+  /** Undefined when no orders API is configured or embedded. */
+  orders: OrdersService | undefined;
+  /** Where each side goes, for the start-up log: a URL, 'development cloud' or 'off'. */
+  readonly targets: { llm: string; orders: string };
+  /** Stops the outbox sender (pending orders stay on disk) and the embedded cloud. */
+  close(): Promise<void>;
+}
+
+export async function connectCloud(config: FrozenConfig, options: CloudOptions): Promise<CloudSide> {
+  const c = config.cloud;
+  const log = options.log.child({ component: 'cloud' });
+  const wall = new RealClock();
+  let dev: { cloud: DevCloud; token: string } | undefined;
+  if (options.embedded && (c.llmBaseUrl === '' || c.ordersBaseUrl === '')) {
+    // A token for this process only: never written anywhere, gone when the run ends.
+    const token = randomBytes(24).toString('base64url');
+    const cloud = await createDevCloud({ token, log: options.log.child({ component: 'dev-cloud' }) });
+    dev = { cloud, token };
+    log.info({ url: cloud.url }, 'no cloud configured: using the development cloud on loopback');
+  }
+  const lifetime = new AbortController();
+  let outbox: Outbox | undefined;
+  let sender: Promise<void> | undefined;
+  try {
+    // The device token is read only when a real cloud is configured: the demo needs no account.
+    const deviceToken =
+      c.llmBaseUrl !== '' || c.ordersBaseUrl !== '' ? await readDeviceToken(c.tokenFile) : undefined;
+    const llm =
+      c.llmBaseUrl !== '' && deviceToken !== undefined
+        ? { baseUrl: c.llmBaseUrl, token: deviceToken }
+        : dev === undefined
+          ? undefined
+          : { baseUrl: dev.cloud.llmBaseUrl, token: dev.token };
+    const ordersApi =
+      c.ordersBaseUrl !== '' && deviceToken !== undefined
+        ? { baseUrl: c.ordersBaseUrl, token: deviceToken }
+        : dev === undefined
+          ? undefined
+          : { baseUrl: dev.cloud.url, token: dev.token };
+
+    const vision = options.vision;
+    const answers =
+      llm === undefined
+        ? undefined
+        : new LlmAnswerSource({
+            client: openAiChatClient({ baseUrl: llm.baseUrl, apiKey: llm.token }),
+            model: c.llmModel,
+            clock: wall,
+            sceneFor: vision === undefined ? () => undefined : (signal, q) => sceneFor(vision, c, signal, q),
+            historyTurns: c.historyTurns,
+            firstTokenTimeoutMs: c.firstTokenTimeoutMs,
+            answerTimeoutMs: c.answerTimeoutMs,
+            audioBelowConfidence: c.audioBelowConfidence,
+            sendImages: c.sendImages,
+            log,
+          });
+
+    let orders: OrdersService | undefined;
+    if (ordersApi !== undefined) {
+      const client = new OrdersClient({
+        baseUrl: ordersApi.baseUrl,
+        token: ordersApi.token,
+        requestTimeoutMs: c.requestTimeoutMs,
+        clock: wall,
+        log,
+      });
+      const o = config.orders;
+      outbox = await Outbox.open({
+        dir: options.outboxDir,
+        client,
+        clock: wall,
+        retryInitialMs: o.retryInitialMs,
+        retryMaxMs: o.retryMaxMs,
+        log,
+      });
+      orders = new OrdersService({
+        client,
+        outbox,
+        clock: options.loopClock,
+        vision,
+        limits: { maxOrderAmount: o.maxOrderAmount, maxDailyAmount: o.maxDailyAmount },
+        confirmWindowMs: o.confirmWindowMs,
+        now: options.now,
+        onOrder: options.onOrder,
+        log,
+      });
+      const running = outbox;
+      sender = running.run(lifetime.signal).catch((err: unknown) => {
+        log.error({ err }, 'outbox sender stopped');
+      });
+    }
+    const where = (configured: string, used: unknown): string =>
+      used === undefined ? 'off' : configured !== '' ? configured : 'development cloud';
+    const targets = { llm: where(c.llmBaseUrl, llm), orders: where(c.ordersBaseUrl, ordersApi) };
+    log.info(targets, 'cloud ready');
+    const running = outbox;
+    const devCloud = dev?.cloud;
+    return {
+      answers,
+      orders,
+      targets,
+      close: async () => {
+        lifetime.abort();
+        running?.close();
+        await sender;
+        await devCloud?.close();
+      },
+    };
+  } catch (err) {
+    lifetime.abort();
+    outbox?.close();
+    await sender;
+    await dev?.cloud.close();
+    throw err;
+  }
+}
+
+/**
+ * The turn's scene for a question: what the turn already looked at, or a look now when the question
+ * points at what the wearer sees; with the picture only when config lets pictures leave the device.
+ */
+async function sceneFor(
+  vision: CloudVision,
+  cloud: FrozenConfig['cloud'],
+  signal: AbortSignal,
+  question: Question,
+): Promise<SceneForMessages | undefined> {
+  let scene = vision.sceneFor(signal);
+  if (scene === undefined && aboutWhatIsSeen(question.transcript)) {
+    // A failed look (camera off, bad frame) still lets the question go, without a scene.
+    scene = await vision.look({ objects: true, text: true }, signal).catch(() => undefined);
+  }
+  if (scene === undefined) return undefined;
+  if (!cloud.sendImages || !aboutWhatIsSeen(question.transcript)) return scene;
+  const jpeg = await vision.previewFor(signal);
+  return jpeg === undefined ? scene : { ...scene, image: { jpeg } };
+}

@@ -1,0 +1,129 @@
+/**
+ * The runtime's health report: a small JSON file (config health.file) that `glasses run` rewrites
+ * atomically while it runs, so a flash (or a person with `cat`) can tell that the build on the board
+ * loaded its models, opened the microphone and is running the loop. It holds no audio, no transcript
+ * and nothing the wearer saw.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { messageOf } from './errors.js';
+import type { AudioChunk } from './audio/chunk.js';
+import type { Mic } from './hal/mic.js';
+import type { Log } from './log.js';
+import { writeFileAtomic } from './util/atomic-file.js';
+
+export interface HealthReport {
+  readonly version: string;
+  readonly pid: number;
+  /** Wall-clock ms (epoch) when the process started its run, and when this report was written. */
+  readonly startedAtMs: number;
+  readonly atMs: number;
+  readonly modelsLoaded: boolean;
+  readonly micOpen: boolean;
+  readonly loopRunning: boolean;
+  /** All three above, and no problem. */
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+}
+
+export interface HealthDeps {
+  file: string;
+  version: string;
+  intervalMs: number;
+  log: Log;
+  /** Epoch ms; injected by tests. */
+  now?: () => number;
+}
+
+type Part = 'modelsLoaded' | 'micOpen' | 'loopRunning';
+
+export class Health {
+  private readonly parts: Record<Part, boolean> = { modelsLoaded: false, micOpen: false, loopRunning: false };
+  private readonly problems = new Set<string>();
+  private readonly startedAtMs: number;
+  private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private failedOnce = false;
+
+  constructor(private readonly deps: HealthDeps) {
+    this.startedAtMs = this.now();
+  }
+
+  /** Marks a part up or down and writes the report at once. */
+  set(part: Part, up: boolean): Promise<void> {
+    if (this.parts[part] === up) return this.writing;
+    this.parts[part] = up;
+    return this.write();
+  }
+
+  problem(text: string): Promise<void> {
+    this.problems.add(text);
+    return this.write();
+  }
+
+  report(): HealthReport {
+    const { modelsLoaded, micOpen, loopRunning } = this.parts;
+    return {
+      version: this.deps.version,
+      pid: process.pid,
+      startedAtMs: this.startedAtMs,
+      atMs: this.now(),
+      modelsLoaded,
+      micOpen,
+      loopRunning,
+      ok: modelsLoaded && micOpen && loopRunning && this.problems.size === 0,
+      problems: [...this.problems],
+    };
+  }
+
+  /** Rewrites the report every `intervalMs` (its `atMs` is the heartbeat) until `stop`. */
+  start(): void {
+    this.timer ??= setInterval(() => void this.write(), this.deps.intervalMs);
+    // The heartbeat must not keep a finished run alive.
+    this.timer.unref();
+  }
+
+  /** The loop has stopped: one last report saying so. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.parts.loopRunning = false;
+    await this.write();
+  }
+
+  /** The mic, reporting itself open at its first chunk. */
+  watchMic(mic: Mic): Mic {
+    const chunks = async function* (this: Health, signal: AbortSignal): AsyncIterable<AudioChunk> {
+      let first = true;
+      for await (const chunk of mic.chunks(signal)) {
+        if (first) {
+          first = false;
+          void this.set('micOpen', true);
+        }
+        yield chunk;
+      }
+      void this.set('micOpen', false);
+    }.bind(this);
+    return { name: mic.name, chunks };
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** One write at a time; a failed write is logged once and never stops the runtime. */
+  private write(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      try {
+        await mkdir(dirname(this.deps.file), { recursive: true });
+        await writeFileAtomic(this.deps.file, `${JSON.stringify(this.report())}\n`);
+      } catch (err) {
+        if (!this.failedOnce) {
+          this.failedOnce = true;
+          this.deps.log.warn({ file: this.deps.file, err: messageOf(err) }, 'cannot write the health report');
+        }
+      }
+    });
+    return this.writing;
+  }
+}
