@@ -150,7 +150,16 @@ write_samples() {
   # latency from the end of its speech.
   clip en-us 150 50 "hey jarvis" "$SAMPLES/hey_jarvis.wav"
   scenario "$SAMPLES/scenario.wav"
-  echo "make-fixtures: wrote 5 samples to ${SAMPLES#"$ROOT"/}/"
+  # `glasses bench cloud`: five open questions, each after the wake phrase, 12 s apart (answers from
+  # the development cloud take 5-8 s to say).
+  local w qs=() q
+  w=$(speak en-us 150 50 "hey jarvis")
+  for q in "what is the capital of france" "how far away is the moon" "who wrote the book hamlet" \
+    "what should i cook tonight" "why is the sky blue"; do
+    qs+=("$w" "$(gap 0.4)" "$(speak en-us 160 50 "$q")" "$(gap 12)")
+  done
+  emit "$SAMPLES/cloud_questions.wav" "${SOX[@]}" "${qs[@]}" "${FMT[@]}" @OUT@ pad 1 0
+  echo "make-fixtures: wrote 6 samples to ${SAMPLES#"$ROOT"/}/"
 }
 
 # ---------------------------------------------------------------------------------------------------

@@ -132,7 +132,11 @@ const configSchema = z
          * OpenAI, Ollama, vLLM, llama.cpp. Empty: `glasses run` starts the development cloud on loopback.
          */
         llmBaseUrl: z.string().default(''),
-        llmModel: z.string().min(1).default('qwen-plus'),
+        /**
+         * The default takes the question's audio and a picture (Qwen-Omni; it answers only when
+         * streamed, as the glasses always do). With a text-only model set audioBelowConfidence to 0.
+         */
+        llmModel: z.string().min(1).default('qwen3-omni-flash'),
         /** Base URL of the orders API (firmware-ts/api/orders.openapi.yaml). Empty: the development cloud. */
         ordersBaseUrl: z.string().default(''),
         /** File holding the device token (also the LLM API key); must not be readable by group or others. */
@@ -157,7 +161,7 @@ const configSchema = z
       .prefault({}),
     orders: z
       .object({
-        /** How long the wearer has to say "yes" to an offer. */
+        /** How long the wearer has to say "yes" to an offer, from the end of the spoken offer. */
         confirmWindowMs: z.number().int().min(2000).max(30_000).default(8000),
         /** Refused above these (in the offer's currency units). */
         maxOrderAmount: z.number().min(0).default(500),

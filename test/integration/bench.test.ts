@@ -1,4 +1,4 @@
-/** The wake benchmark runs end to end and reports what it promises; its numbers are not judged here. */
+/** The benchmarks run end to end and report what they promise; their numbers are not judged here. */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -69,4 +69,23 @@ describe('glasses bench vision --json', () => {
     );
     expect(r.agreement.text.find((a) => a.image === '2-price-tag.jpg')?.same).toBe(true);
   }, 300_000);
+});
+
+describe('glasses bench cloud --json', () => {
+  it('answers all five spoken questions through the development cloud and reports the two medians', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [CLI, 'bench', 'cloud', '--json', '--rounds', '1'],
+      { timeout: 120_000 },
+    );
+    const r = JSON.parse(stdout.trim()) as Record<string, number>;
+    // Every question reached the cloud and its answer was heard, or the medians describe fewer.
+    expect(r.questions).toBe(5);
+    for (const key of ['endOfSpeechToRequestMs', 'silenceEndToRequestMs', 'firstTokenToFirstAudioMs']) {
+      expect(typeof r[key], key).toBe('number');
+      expect(r[key], key).toBeGreaterThan(0);
+    }
+    // The end of speech includes the silence that ends an open question (endpoint.longSilenceMs).
+    expect(r.endOfSpeechToRequestMs).toBeGreaterThanOrEqual(r.silenceWaitMs ?? 0);
+  }, 150_000);
 });

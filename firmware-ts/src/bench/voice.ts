@@ -10,46 +10,14 @@
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { AudioChunk } from '../audio/chunk.js';
 import { loadConfig } from '../config.js';
 import { GlassesError } from '../errors.js';
-import type { Speaker } from '../hal/speaker.js';
 import { silentLogger } from '../log.js';
 import { createClock, createFileMic, createSpeaker, createVoiceLoop } from '../main.js';
 import { SAMPLES_DIR } from '../paths.js';
 import { parse, round } from '../commands/command.js';
 import { median } from './bench-audio.js';
-
-/** Wraps a speaker to time when sounds start and stop, in wall ms. */
-class TimedSpeaker implements Speaker {
-  readonly plays: { startMs: number; endMs: number; firstChunkMs: number | undefined }[] = [];
-  constructor(private readonly inner: Speaker) {}
-  get name(): string {
-    return this.inner.name;
-  }
-  async play(audio: AsyncIterable<AudioChunk> | Iterable<AudioChunk>, signal: AbortSignal): Promise<void> {
-    const record: { startMs: number; endMs: number; firstChunkMs: number | undefined } = {
-      startMs: performance.now(),
-      endMs: 0,
-      firstChunkMs: undefined,
-    };
-    this.plays.push(record);
-    async function* watched(): AsyncIterable<AudioChunk> {
-      for await (const c of audio) {
-        record.firstChunkMs ??= performance.now();
-        yield c;
-      }
-    }
-    try {
-      await this.inner.play(watched(), signal);
-    } finally {
-      record.endMs = performance.now();
-    }
-  }
-  close(): Promise<unknown> {
-    return this.inner.close();
-  }
-}
+import { TimedSpeaker } from './timed-speaker.js';
 
 interface RoundResult {
   replyMs: number[];

@@ -43,6 +43,8 @@ export interface CloudOptions {
   onOrder: (event: OrderEvent) => void;
   now: () => Date;
   log: Log;
+  /** The language model's fetch, wrapped by the cloud benchmark to time requests; global fetch otherwise. */
+  llmFetch?: typeof fetch;
 }
 
 export interface CloudSide {
@@ -93,7 +95,11 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
       llm === undefined
         ? undefined
         : new LlmAnswerSource({
-            client: openAiChatClient({ baseUrl: llm.baseUrl, apiKey: llm.token }),
+            client: openAiChatClient({
+              baseUrl: llm.baseUrl,
+              apiKey: llm.token,
+              ...(options.llmFetch === undefined ? {} : { fetch: options.llmFetch }),
+            }),
             model: c.llmModel,
             clock: wall,
             sceneFor: vision === undefined ? () => undefined : (signal, q) => sceneFor(vision, c, signal, q),

@@ -62,6 +62,8 @@ export interface OpenAiChatClientOptions {
   readonly apiKey: string;
   /** The config key of `baseUrl`, named when the URL is refused. */
   readonly what?: string;
+  /** Injected by the cloud benchmark (to time the request leaving); Node's global fetch otherwise. */
+  readonly fetch?: typeof fetch;
 }
 
 /** The real client: the official `openai` library does the HTTP and SSE parsing. */
@@ -79,6 +81,7 @@ export function openAiChatClient(options: OpenAiChatClientOptions): ChatStreamCl
     maxRetries: 0,
     // Its logger prints raw stream events (answer text) on a parse error; failures are logged here.
     logLevel: 'off',
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
   return {
     async stream(request, signal) {

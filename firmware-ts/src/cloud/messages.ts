@@ -118,12 +118,15 @@ export function questionParts(input: MessagesInput): ContentPart[] {
   const parts: ContentPart[] = [];
   if (scene !== undefined) parts.push({ type: 'text', text: sceneText(scene) });
   parts.push({ type: 'text', text: questionText(question, audioBelowConfidence) });
-  if (sendsAudio(question, audioBelowConfidence)) {
+  const audio = sendsAudio(question, audioBelowConfidence);
+  if (audio) {
     const wav = encodeWav(question.pcm, QUESTION_SAMPLE_RATE_HZ, 1);
     parts.push({ type: 'input_audio', input_audio: { data: wav.toString('base64'), format: 'wav' } });
   }
   const jpeg = scene?.image?.jpeg;
-  if (input.sendImages && jpeg !== undefined && jpeg.byteLength > 0) {
+  // One medium besides text per request (Qwen-Omni's rule): the audio wins, since a picture answers
+  // nothing without the question; the scene's text still goes.
+  if (input.sendImages && !audio && jpeg !== undefined && jpeg.byteLength > 0) {
     // 'low': the frame is already downscaled, and a small image keeps the first token early.
     parts.push({
       type: 'image_url',

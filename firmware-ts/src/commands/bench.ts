@@ -5,10 +5,11 @@ import { COMMON_USAGE, type Command } from './command.js';
 export const benchCommand: Command = {
   name: 'bench',
   summary:
-    'benchmarks: `bench wake` (vs openwakeword-js), `bench voice` (reply latency, barge-in, idle CPU), `bench vision` (vs human, ocr-node)',
+    'benchmarks: `bench wake` (vs openwakeword-js), `bench voice` (reply latency, barge-in, idle CPU), `bench vision` (vs human, ocr-node), `bench cloud` (time added around cloud answers)',
   usage: `Usage: glasses bench wake [--json] [--rounds N]
        glasses bench voice [--json] [--rounds N] [--idle-seconds S]
        glasses bench vision [--json] [--passes N] [--model centernet|nanodet]
+       glasses bench cloud [--json] [--rounds N]
 ${COMMON_USAGE}`,
   async run({ argv, out }) {
     const [what, ...rest] = argv;
@@ -24,10 +25,17 @@ ${COMMON_USAGE}`,
       const { benchVision } = await import('../bench/vision.js');
       return benchVision(rest, out);
     }
+    if (what === 'cloud') {
+      const { benchCloud } = await import('../bench/cloud.js');
+      return benchCloud(rest, out);
+    }
     if (what === 'wake') {
       const { benchWake } = await import('../bench/wake.js');
       return benchWake(rest, out);
     }
-    throw new GlassesError('E_USAGE', `glasses bench: unknown benchmark "${what}" (wake, voice, vision)`);
+    throw new GlassesError(
+      'E_USAGE',
+      `glasses bench: unknown benchmark "${what}" (wake, voice, vision, cloud)`,
+    );
   },
 };

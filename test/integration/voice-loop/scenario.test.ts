@@ -4,12 +4,13 @@
  * camera's photos and the development cloud started in the process (language model and orders).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
+import type { HealthReport } from '../../../firmware-ts/src/health.js';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../../../firmware-ts/src/paths.js';
 import type { RunEvent } from '../../../firmware-ts/src/voice-loop/runner.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
@@ -20,7 +21,11 @@ beforeAll(async () => {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [CLI, 'run', '--demo', '--json', '--out', out, '--log-level', 'warn'],
-    { timeout: 170_000, maxBuffer: 16 * 2 ** 20 },
+    {
+      timeout: 170_000,
+      maxBuffer: 16 * 2 ** 20,
+      env: { ...process.env, GLASSES_HEALTH__FILE: join(out, 'health.json') },
+    },
   );
   events = stdout
     .trim()
@@ -119,5 +124,21 @@ describe('glasses run --demo (the bundled scenario)', () => {
   it('reports how long the device took from the end of speech to the first audio of a reply', () => {
     const first = of('say').find((s) => s.firstAudioMs !== undefined);
     expect(first?.firstAudioMs).toBeGreaterThan(0);
+  });
+});
+
+describe('the health report of a run (health.file)', () => {
+  it('names the version and process, says the models loaded, and that the loop has stopped', () => {
+    const report = JSON.parse(readFileSync(join(out, 'health.json'), 'utf8')) as HealthReport;
+    expect(report).toMatchObject({
+      version: PACKAGE_VERSION,
+      modelsLoaded: true,
+      micOpen: false,
+      loopRunning: false,
+      ok: false,
+      problems: [],
+    });
+    expect(report.pid).toBeGreaterThan(0);
+    expect(report.atMs).toBeGreaterThanOrEqual(report.startedAtMs);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  aboutWhatIsSeen,
   buildMessages,
   questionParts,
   questionText,
@@ -93,6 +94,12 @@ describe('questionParts', () => {
     const image = parts[2]?.type === 'image_url' ? parts[2].image_url.url : '';
     expect(image).toBe('data:image/jpeg;base64,/9j/');
   });
+
+  it('sends the audio rather than the image when the transcript is unsure: one medium per request', () => {
+    const withImage: SceneForMessages = { ...scene, image: { jpeg: new Uint8Array([0xff, 0xd8, 0xff]) } };
+    const parts = questionParts({ ...input({ scene: withImage, sendImages: true }), question: question(0.1) });
+    expect(types(parts)).toEqual(['text', 'text', 'input_audio']);
+  });
 });
 
 describe('sceneText', () => {
@@ -150,5 +157,16 @@ describe('TurnHistory', () => {
     const h = new TurnHistory(0);
     h.add({ question: 'q', answer: 'a' });
     expect(h.turns()).toEqual([]);
+  });
+});
+
+describe('aboutWhatIsSeen', () => {
+  it('is true for questions that point at what the wearer sees, false otherwise', () => {
+    for (const q of ['what brand is this', 'is that ripe', 'what do you see', 'how old are these shoes']) {
+      expect(aboutWhatIsSeen(q), q).toBe(true);
+    }
+    for (const q of ['what is the capital of france', 'tell me a joke', 'thistle', '']) {
+      expect(aboutWhatIsSeen(q), q).toBe(false);
+    }
   });
 });

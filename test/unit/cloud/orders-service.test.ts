@@ -242,6 +242,20 @@ describe('OrdersService: confirm', () => {
     expect(calls.placed).toEqual([]);
   });
 
+  it('the window restarts when the offer has been heard to its end; an offer cut short is dropped', async () => {
+    const { service, clock, calls } = await setup();
+    await service.answer(buy(), sig());
+    // Saying the offer took 7 s: the wearer still has the whole window after hearing it.
+    await clock.advance(7000);
+    service.offerSpoken(true);
+    await clock.advance(7000);
+    expect(await service.confirm(sig())).toBe('Done. Order 1 2 3 4 is placed.');
+    await service.answer(buy(), sig());
+    service.offerSpoken(false);
+    expect(await service.confirm(sig())).toBe("There's nothing to confirm right now.");
+    expect(calls.placed).toHaveLength(1);
+  });
+
   it('no drops the offer; no with nothing pending is left to the responder', async () => {
     const { service, calls } = await setup();
     expect(service.decline()).toBeUndefined();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
 import { GlassesError } from '../../../firmware-ts/src/errors.js';
 import type { Camera } from '../../../firmware-ts/src/hal/camera.js';
@@ -15,7 +16,13 @@ const PHOTO = readFileSync(join(SAMPLES_DIR, 'camera', '1-fruits.jpg'));
 const intent = (name: IntentName): Intent => ({ name, slots: {} });
 
 function setup(
-  options: { camera?: Camera; lines?: TextLine[]; clock?: SimulatedClock; watchMs?: number } = {},
+  options: {
+    camera?: Camera;
+    lines?: TextLine[];
+    clock?: SimulatedClock;
+    watchMs?: number;
+    preview?: { maxSidePx: number; maxBytes: number };
+  } = {},
 ) {
   const calls = { capture: 0, detect: 0, read: 0 };
   const logged: string[] = [];
@@ -56,9 +63,32 @@ function setup(
     confidentScore: 0.5,
     log,
     ...(options.clock === undefined ? {} : { clock: options.clock, watchIntervalMs: options.watchMs ?? 0 }),
+    ...(options.preview === undefined ? {} : { preview: options.preview }),
   });
   return { service, calls, logged };
 }
+
+describe('VisionService previews for the cloud', () => {
+  it('keeps no frame unless previews are enabled', async () => {
+    const { service } = setup();
+    const signal = new AbortController().signal;
+    await service.answer(intent('identify'), signal);
+    expect(await service.previewFor(signal)).toBeUndefined();
+  });
+
+  it('gives a small JPEG of the frame the turn looked at, and nothing for another turn', async () => {
+    const { service } = setup({ preview: { maxSidePx: 320, maxBytes: 40_000 } });
+    const turn = new AbortController().signal;
+    await service.answer(intent('identify'), turn);
+    const jpeg = await service.previewFor(turn);
+    expect(jpeg).toBeDefined();
+    const meta = await sharp(jpeg).metadata();
+    expect(meta.format).toBe('jpeg');
+    expect(Math.max(meta.width, meta.height)).toBe(320);
+    expect(jpeg?.byteLength).toBeLessThanOrEqual(40_000);
+    expect(await service.previewFor(new AbortController().signal)).toBeUndefined();
+  });
+});
 
 describe('VisionService', () => {
   it('answers "what is this" from one frame, with the detector only', async () => {

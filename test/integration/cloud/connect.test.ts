@@ -1,0 +1,97 @@
+/** From config to the cloud side: the development cloud in the process, a configured cloud, or none. */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectCloud, type CloudOptions } from '../../../firmware-ts/src/cloud/connect.js';
+import { createDevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
+import { loadConfig } from '../../../firmware-ts/src/config.js';
+import { RealClock } from '../../../firmware-ts/src/hal/clock.js';
+import { silentLogger } from '../../../firmware-ts/src/log.js';
+import type { OrderEvent } from '../../../firmware-ts/src/voice-loop/ports.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'connect-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const options = (embedded: boolean, events: OrderEvent[] = []): CloudOptions => ({
+  embedded,
+  outboxDir: join(dir, `outbox-${String(embedded)}`),
+  loopClock: new RealClock(),
+  vision: undefined,
+  onOrder: (e) => events.push(e),
+  now: () => new Date(),
+  log: silentLogger(),
+});
+
+async function answerText(source: NonNullable<Awaited<ReturnType<typeof connectCloud>>['answers']>) {
+  let text = '';
+  const q = { pcm: new Int16Array(16000), transcript: 'what is the capital of france', confidence: 0.9 };
+  for await (const piece of source.ask(q, new AbortController().signal)) text += piece;
+  return text;
+}
+
+describe('connectCloud', () => {
+  it('with no cloud configured and embedding allowed, answers and orders through the development cloud', async () => {
+    const events: OrderEvent[] = [];
+    const side = await connectCloud(loadConfig({ env: {} }), options(true, events));
+    try {
+      expect(side.targets).toEqual({ llm: 'development cloud', orders: 'development cloud' });
+      expect(await answerText(side.answers!)).toMatch(/^Development cloud: /);
+      const signal = new AbortController().signal;
+      expect(await side.orders!.answer({ name: 'order', slots: { item: 'coffee' } }, signal)).toMatch(
+        /Say yes to order it\.$/,
+      );
+      side.orders!.offerSpoken(true);
+      expect(await side.orders!.confirm(signal)).toMatch(/^Done\. Order .* is placed\.$/);
+      expect(events.map((e) => e.state)).toEqual(['placed']);
+    } finally {
+      await side.close();
+    }
+  });
+
+  it('with no cloud configured and no embedding, leaves both sides off and needs no token', async () => {
+    const side = await connectCloud(loadConfig({ env: {} }), options(false));
+    expect(side.answers).toBeUndefined();
+    expect(side.orders).toBeUndefined();
+    expect(side.targets).toEqual({ llm: 'off', orders: 'off' });
+    await side.close();
+  });
+
+  it('a configured cloud with its token file: the real clients, and the token checked first', async () => {
+    const cloud = await createDevCloud({ token: 'configured-token' });
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'configured-token\n', { mode: 0o600 });
+    const config = (file: string) =>
+      loadConfig({
+        env: {},
+        overrides: { cloud: { llmBaseUrl: cloud.llmBaseUrl, ordersBaseUrl: cloud.url, tokenFile: file } },
+      });
+    try {
+      const side = await connectCloud(config(tokenFile), options(true));
+      expect(side.targets).toEqual({ llm: cloud.llmBaseUrl, orders: cloud.url });
+      expect(await answerText(side.answers!)).toMatch(/^Development cloud: /);
+      await side.close();
+
+      chmodSync(tokenFile, 0o640);
+      await expect(connectCloud(config(tokenFile), options(true))).rejects.toMatchObject({
+        code: 'E_TOKEN_FILE',
+        message: expect.stringContaining(tokenFile) as string,
+      });
+      await expect(connectCloud(config(''), options(true))).rejects.toMatchObject({ code: 'E_TOKEN_FILE' });
+    } finally {
+      await cloud.close();
+    }
+  });
+
+  it('refuses a plain-http cloud that is not on loopback', async () => {
+    const tokenFile = join(dir, 'token-http');
+    writeFileSync(tokenFile, 'x\n', { mode: 0o600 });
+    const config = loadConfig({
+      env: {},
+      overrides: { cloud: { llmBaseUrl: 'http://cloud.example.com/v1', tokenFile } },
+    });
+    await expect(connectCloud(config, options(false))).rejects.toMatchObject({ code: 'E_CLOUD_INSECURE' });
+  });
+});
