@@ -97,7 +97,10 @@ describe('questionParts', () => {
 
   it('sends the audio rather than the image when the transcript is unsure: one medium per request', () => {
     const withImage: SceneForMessages = { ...scene, image: { jpeg: new Uint8Array([0xff, 0xd8, 0xff]) } };
-    const parts = questionParts({ ...input({ scene: withImage, sendImages: true }), question: question(0.1) });
+    const parts = questionParts({
+      ...input({ scene: withImage, sendImages: true }),
+      question: question(0.1),
+    });
     expect(types(parts)).toEqual(['text', 'text', 'input_audio']);
   });
 });
