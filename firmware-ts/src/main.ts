@@ -25,6 +25,7 @@ import {
   type VisionPort,
 } from './voice-loop/ports.js';
 import { Responder } from './voice-loop/responder.js';
+import { Work } from './voice-loop/work.js';
 import { VoiceLoopRunner, type RunEvent } from './voice-loop/runner.js';
 import { WavFileMic, type Mic } from './hal/mic.js';
 import type { Speaker } from './hal/speaker.js';
@@ -316,8 +317,11 @@ export async function createVoiceLoop(
         return r.accepted && r.intent !== undefined;
       },
     });
+    const work = new Work();
+    const espeak = new EspeakSynthesizer({ ...config.tts, log: log.child({ component: 'tts' }) });
     const voice = new Voice({
-      synthesizer: new EspeakSynthesizer({ ...config.tts, log: log.child({ component: 'tts' }) }),
+      // Counted as the loop's work: on files, audio is not fed while a sentence is being synthesised.
+      synthesizer: { synthesize: (text, signal) => work.track(espeak.synthesize(text, signal)) },
       speaker: options.speaker,
       // Voice measures when the first audio leaves for the speaker: wall time, whatever the loop's clock.
       clock: new RealClock(),
@@ -350,6 +354,7 @@ export async function createVoiceLoop(
       timings: config.loop,
       onEvent: options.onEvent,
       log: log.child({ component: 'loop' }),
+      work,
     });
     late.reportOrder = (event) => {
       runner.reportOrder(event);

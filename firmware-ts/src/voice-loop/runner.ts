@@ -28,6 +28,7 @@ import {
   type State,
   type TimerName,
 } from './machine.js';
+import { Work } from './work.js';
 import type { AnswerSource, OrderEvent } from './ports.js';
 import type { Responder } from './responder.js';
 import { Timers } from './timers.js';
@@ -82,6 +83,8 @@ export interface RunnerDeps {
   log: Log;
   /** Wall-clock ms, for measuring what things cost (the loop's own clock may be simulated). */
   wallMs?: () => number;
+  /** Shared with the voice's synthesizer, so file pace also waits for speech being synthesised. */
+  work?: Work;
 }
 
 const PROMPTS: Record<Prompt, string> = {
@@ -110,8 +113,8 @@ export class VoiceLoopRunner {
   private readonly turnAborts = new Map<number, AbortController>();
   private readonly timers: Timers<TimerName>;
   private readonly pending = new Set<Promise<void>>();
-  /** Computations in flight (recognition, synthesis, answers); file pace waits for them. */
-  private busy = 0;
+  /** Computations in flight (recognition, answers, and synthesis when shared with the voice). */
+  private readonly work: Work;
   private audioMs = 0;
   /** What the glasses are saying now, to recognise their own wake phrase. */
   private speaking: string | undefined;
@@ -119,6 +122,7 @@ export class VoiceLoopRunner {
 
   constructor(private readonly deps: RunnerDeps) {
     this.timers = new Timers(deps.clock);
+    this.work = deps.work ?? new Work();
     this.wallMs = deps.wallMs ?? (() => performance.now());
   }
 
@@ -189,17 +193,12 @@ export class VoiceLoopRunner {
   private async settle(): Promise<void> {
     for (let quiet = 0; quiet < 3;) {
       await new Promise((r) => setImmediate(r));
-      quiet = this.busy === 0 ? quiet + 1 : 0;
+      quiet = this.work.busy ? 0 : quiet + 1;
     }
   }
 
-  private async track<T>(work: Promise<T>): Promise<T> {
-    this.busy++;
-    try {
-      return await work;
-    } finally {
-      this.busy--;
-    }
+  private track<T>(work: Promise<T>): Promise<T> {
+    return this.work.track(work);
   }
 
   /** Reports an order placed or queued by the orders port, at the loop's audio time. */
