@@ -2,7 +2,9 @@
 /** The `glasses` command: one subcommand per capability, each with its own --help. */
 import { isGlassesError, messageOf } from './errors.js';
 import { benchCommand } from './commands/bench.js';
+import { buildCommand } from './commands/build.js';
 import { detectCommand } from './commands/detect.js';
+import { flashCommand } from './commands/flash.js';
 import { ocrCommand } from './commands/ocr.js';
 import { modelsCommand } from './commands/models.js';
 import { runCommand } from './commands/run.js';
@@ -17,6 +19,8 @@ const COMMANDS: readonly Command[] = [
   benchCommand,
   modelsCommand,
   (await import('./commands/dev-cloud.js')).devCloudCommand,
+  buildCommand,
+  flashCommand,
 ];
 
 function help(): string {

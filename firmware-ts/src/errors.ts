@@ -108,6 +108,64 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'The order outbox cannot be written or holds a file that cannot be read.',
   },
+  E_BUNDLE_KEY: {
+    retryable: false,
+    summary:
+      'The bundle signing key cannot be read or created, is open to group or others, is not ed25519, or its public half does not match.',
+  },
+  E_BUNDLE_BUILD: {
+    retryable: false,
+    summary:
+      'A bundle cannot be built: not a source checkout after `npm ci`, TypeScript does not compile, the staging `npm ci` failed, or a native file for the target is missing or one for another CPU is present.',
+  },
+  E_BUNDLE_INVALID: {
+    retryable: false,
+    summary:
+      'A folder to sign or pack holds a symlink or special file, or a file changed size while it was packed.',
+  },
+  E_FLASH_SSH: {
+    retryable: true,
+    summary:
+      'ssh cannot reach or log in to a board (BatchMode: keys or agent only), or the connection dropped.',
+  },
+  E_FLASH_BUNDLE: {
+    retryable: false,
+    summary: 'The bundle file to flash cannot be read or is not a glasses bundle (no MANIFEST.json inside).',
+  },
+  E_FLASH_BOARD: {
+    retryable: false,
+    summary:
+      'A board cannot take the bundle: no node, another architecture, its root not writable, or another flash running.',
+  },
+  E_FLASH_KEY: {
+    retryable: false,
+    summary:
+      'A board has no trusted bundle key (flash once with --provision-key) or trusts a different key than the one given.',
+  },
+  E_FLASH_UPLOAD: {
+    retryable: true,
+    summary:
+      'The bundle arrived on a board truncated or altered (size or sha256 differs from the file sent).',
+  },
+  E_FLASH_VERIFY: {
+    retryable: false,
+    summary:
+      'A board refused the bundle: bad signature, a file off its manifest checksum, or not the version expected.',
+  },
+  E_FLASH_HEALTH: {
+    retryable: false,
+    summary:
+      'The flashed build did not report healthy within --health-timeout-s; the board rolled back to its previous slot.',
+  },
+  E_FLASH_ROLLBACK: {
+    retryable: false,
+    summary:
+      'A failed flash could not be rolled back (no previous slot, or the previous build is not healthy either): the board needs a look.',
+  },
+  E_FLASH_ABORTED: {
+    retryable: true,
+    summary: 'A flash was interrupted (Ctrl-C) before the switch; the board stays on its previous slot.',
+  },
   E_ABORTED: {
     retryable: true,
     summary: 'An operation was cancelled by its AbortSignal (barge-in, stop, shutdown).',

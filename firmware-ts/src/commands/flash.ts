@@ -1,0 +1,244 @@
+/** `glasses flash`: a bundle onto boards over ssh, A/B slots, health-checked, rolled back on failure. */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GlassesError } from '../errors.js';
+import { readLocalBundle, signedBy } from '../flash/bundle-file.js';
+import { flashAll } from '../flash/flash-all.js';
+import type { FlashSignals } from '../flash/flash-board.js';
+import { progressPrinter, resultJson, summaryTable } from '../flash/report.js';
+import { ShellBoard } from '../flash/shell-board.js';
+import { SshShell } from '../flash/ssh.js';
+import { parseBoardTarget } from '../flash/target.js';
+import { boot, COMMON_USAGE, parse, type Command } from './command.js';
+
+const DEFAULTS = {
+  root: '/opt/glasses',
+  node: 'node',
+  restartCmd: 'sudo systemctl restart glasses',
+  // The systemd unit sets GLASSES_HEALTH__FILE to this.
+  healthFile: '/run/glasses/health.json',
+  healthTimeoutS: 90,
+  publicKey: join('.keys', 'bundle-ed25519.pub.pem'),
+  parallel: 8,
+  connectTimeoutS: 10,
+};
+
+export const flashCommand: Command = {
+  name: 'flash',
+  summary: 'put a bundle on boards over ssh (A/B slots, health check, automatic rollback)',
+  usage: `Usage: glasses flash --board USER@HOST[:PORT] [--board ...] [--bundle FILE] [options]
+
+For each board, over ssh: uploads the bundle into the slot that is not running (ROOT/slots/a or b),
+checks its size and sha256, unpacks it and verifies its signature and checksums on the board against
+ROOT/keys/bundle.pub.pem (with the verifier sent from here, not the one in the bundle), switches the
+link ROOT/current to it in one rename, restarts the runtime and waits for its health report (the new
+version, models loaded, mic open, loop running). If that does not come within --health-timeout-s the
+board switches back and restarts the previous build by itself, even if the connection is gone.
+ROOT/data is never touched. Boards are flashed in parallel; progress goes to stderr, then a summary
+table (board, version, slot, result, seconds) to stdout. Exit 0 only when every board runs the new
+build. Ctrl-C: boards not yet switched keep their slot; boards being switched roll back; a second
+Ctrl-C stops waiting (the boards still finish by themselves).
+
+Results: ok, refused (key, arch, upload or signature; unchanged), error (unreachable; unchanged),
+aborted (Ctrl-C before the switch; unchanged), rolled-back, failed (no healthy build: look at the
+board), unknown (contact lost after the switch).
+
+Board:
+  --board SPEC          user@host[:port], [user@]ssh-config-alias, user@[ipv6]:port; repeatable
+  --bundle FILE         the bundle (default: the only dist/glasses-*-linux-*.tar.gz)
+  --board-root DIR      the install root on the boards (default ${DEFAULTS.root}); the ssh user must
+                        be able to write it (e.g. sudo install -d -o USER ${DEFAULTS.root})
+  --node PATH           node on the boards (default ${DEFAULTS.node}, from the login PATH)
+  --restart-cmd CMD     run by sh on a board after a switch (default "${DEFAULTS.restartCmd}",
+                        which needs a NOPASSWD sudoers line for it: ssh has no terminal for a password)
+  --health-file FILE    the runtime's health report on the boards (default ${DEFAULTS.healthFile})
+  --health-timeout-s N  how long a new build has to report healthy (default ${DEFAULTS.healthTimeoutS})
+  --provision-key       on a board that trusts no key yet, install --public-key first (a flash never
+                        replaces a key a board already trusts)
+  --public-key FILE     the bundle signing public key (default ${DEFAULTS.publicKey})
+  --parallel N          boards at a time (default ${DEFAULTS.parallel})
+  --json                one JSON line per board instead of the table
+
+ssh (the system OpenSSH client, BatchMode: keys or agent only; your ~/.ssh/config applies):
+  -i, --identity FILE   identity file
+  -p, --port N          port for boards whose --board gives none (else ssh config, else 22)
+  -F, --ssh-config FILE config file instead of ~/.ssh/config
+  -o, --ssh-option OPT  an ssh -o option, e.g. StrictHostKeyChecking=accept-new; repeatable
+  --connect-timeout-s N (default ${DEFAULTS.connectTimeoutS})
+${COMMON_USAGE}`,
+
+  async run({ argv, out }) {
+    const { values, positionals } = parse('flash', argv, {
+      board: { type: 'string', multiple: true },
+      bundle: { type: 'string' },
+      'board-root': { type: 'string' },
+      node: { type: 'string' },
+      'restart-cmd': { type: 'string' },
+      'health-file': { type: 'string' },
+      'health-timeout-s': { type: 'string' },
+      'provision-key': { type: 'boolean' },
+      'public-key': { type: 'string' },
+      parallel: { type: 'string' },
+      json: { type: 'boolean' },
+      identity: { type: 'string', short: 'i' },
+      port: { type: 'string', short: 'p' },
+      'ssh-config': { type: 'string', short: 'F' },
+      'ssh-option': { type: 'string', short: 'o', multiple: true },
+      'connect-timeout-s': { type: 'string' },
+    });
+    if (values.help === true) {
+      out(this.usage);
+      return 0;
+    }
+    if (positionals.length > 0) usage(`unexpected argument "${positionals[0] ?? ''}"`);
+    const specs = values.board ?? [];
+    if (specs.length === 0) usage('give at least one --board user@host');
+    if (new Set(specs).size !== specs.length) usage('a --board is given twice');
+    const healthTimeoutS = numberFlag('health-timeout-s', values['health-timeout-s'], 0.5, 3600);
+    const parallel = numberFlag('parallel', values.parallel, 1, 64, true);
+    const connectTimeoutS = numberFlag('connect-timeout-s', values['connect-timeout-s'], 1, 300, true);
+    const port = numberFlag('port', values.port, 1, 65_535, true);
+    const root = values['board-root'] ?? DEFAULTS.root;
+    if (!root.startsWith('/') || root === '/') usage(`--board-root ${root}: give an absolute folder below /`);
+    const healthFile = values['health-file'] ?? DEFAULTS.healthFile;
+    if (!healthFile.startsWith('/')) usage(`--health-file ${healthFile}: give an absolute path`);
+    const { log } = boot(values);
+
+    const targets = specs
+      .map(parseBoardTarget)
+      .map((t) => (t.port === undefined && port !== undefined ? { ...t, port } : t));
+    const signals = interruptSignals((line) => process.stderr.write(`${line}\n`));
+    try {
+      const bundleFile = values.bundle ?? (await defaultBundle());
+      const bundle = await readLocalBundle(bundleFile, signals.soft);
+      const keyFile = values['public-key'] ?? DEFAULTS.publicKey;
+      const provisionKeyPem = values['provision-key'] === true ? await readPublicKey(keyFile) : undefined;
+      // A board given the wrong key would refuse this bundle and every later one, and a flash
+      // never replaces a key: better to stop here.
+      if (provisionKeyPem !== undefined && !signedBy(bundle, provisionKeyPem))
+        throw new GlassesError(
+          'E_FLASH_KEY',
+          `${bundle.file} is not signed with the key in ${keyFile}; boards given that key would refuse it`,
+        );
+      process.stderr.write(
+        `flash: ${bundle.file} (${bundle.version}, ${bundle.arch}, ${(bundle.bytes / 1e6).toFixed(1)} MB) to ${targets.length} board(s)\n`,
+      );
+      const boards = targets.map(
+        (target) =>
+          new ShellBoard({
+            shell: new SshShell(target, {
+              ...(values['ssh-config'] === undefined ? {} : { configFile: values['ssh-config'] }),
+              ...(values.identity === undefined ? {} : { identityFile: values.identity }),
+              options: values['ssh-option'] ?? [],
+              connectTimeoutS: connectTimeoutS ?? DEFAULTS.connectTimeoutS,
+            }),
+            root,
+            node: values.node ?? DEFAULTS.node,
+            healthFile,
+            restartCmd: values['restart-cmd'] ?? DEFAULTS.restartCmd,
+          }),
+      );
+      const healthTimeoutMs = (healthTimeoutS ?? DEFAULTS.healthTimeoutS) * 1000;
+      const results = await flashAll(
+        boards,
+        bundle,
+        {
+          parallel: parallel ?? DEFAULTS.parallel,
+          healthTimeoutMs,
+          ...(provisionKeyPem === undefined ? {} : { provisionKeyPem }),
+          // The board-side watch may take the timeout twice (new build, then the rollback) and
+          // two restarts; reconnecting for longer than that finds its result.
+          reconnectForMs: 2 * healthTimeoutMs + 120_000,
+          reconnectDelayMs: 2000,
+          now: () => performance.now(),
+          sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+          newId: () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
+        },
+        progressPrinter((line) => process.stderr.write(`${line}\n`)),
+        signals,
+      );
+      for (const r of results) log.debug({ board: r.board, outcome: r.outcome, error: r.error }, 'flashed');
+      if (values.json === true) for (const r of results) out(resultJson(r));
+      else out(summaryTable(results));
+      return results.every((r) => r.outcome === 'ok') ? 0 : 1;
+    } finally {
+      signals.dispose();
+    }
+  },
+};
+
+function usage(why: string): never {
+  throw new GlassesError('E_USAGE', `glasses flash: ${why} (see glasses flash --help)`);
+}
+
+function numberFlag(
+  name: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+  integer = false,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
+    usage(`--${name} ${text}: expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+  return n;
+}
+
+async function defaultBundle(): Promise<string> {
+  const dist = resolve('dist');
+  const names = await fs.readdir(dist).then(
+    (all) => all.filter((n) => /^glasses-.+-linux-(arm64|x64)\.tar\.gz$/.test(n)),
+    () => [],
+  );
+  if (names.length === 1 && names[0] !== undefined) return join(dist, names[0]);
+  usage(
+    names.length === 0
+      ? `no dist/glasses-*-linux-*.tar.gz here; build one (glasses build) or give --bundle`
+      : `several bundles in dist/ (${names.join(', ')}); pick one with --bundle`,
+  );
+}
+
+async function readPublicKey(file: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    usage(`--public-key ${file}: cannot be read (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!pem.includes('BEGIN PUBLIC KEY')) usage(`--public-key ${file}: not a PEM public key`);
+  return pem;
+}
+
+/**
+ * Ctrl-C once: `soft` aborts (stop before a switch, roll back a switch in progress). Twice: `hard`
+ * aborts too (stop waiting for boards). SIGTERM counts as twice: whoever sent it will not wait.
+ */
+function interruptSignals(say: (line: string) => void): FlashSignals & { dispose(): void } {
+  const soft = new AbortController();
+  const hard = new AbortController();
+  const onInt = (): void => {
+    if (!soft.signal.aborted) {
+      say(
+        'flash: stopping: boards not yet switched keep their slot, boards being switched roll back (Ctrl-C again to stop waiting)',
+      );
+      soft.abort();
+    } else hard.abort();
+  };
+  const onTerm = (): void => {
+    soft.abort();
+    hard.abort();
+  };
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return {
+    soft: soft.signal,
+    hard: hard.signal,
+    dispose: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/** buildBundle's early refusals, which come before any compiling or npm: no half-built bundle. */
+import { cpSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildBundle } from '../../../firmware-ts/src/bundle/build.js';
+import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
+import { removeTempDirs, tempDir } from './helpers.js';
+
+afterAll(removeTempDirs);
+
+/** A checkout with the real package files and models, node_modules linked. */
+function checkout(): string {
+  const root = join(tempDir(), 'src');
+  for (const p of ['package.json', 'package-lock.json', 'firmware-ts/assets', 'models'])
+    cpSync(join(PACKAGE_ROOT, p), join(root, p), { recursive: true });
+  symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(root, 'node_modules'));
+  return root;
+}
+
+describe('buildBundle', () => {
+  it('refuses a model that does not match models/manifest.json, naming it, and writes nothing', async () => {
+    const root = checkout();
+    const manifest = JSON.parse(readFileSync(join(root, 'models/manifest.json'), 'utf8')) as {
+      models: { file: string }[];
+    };
+    const victim = manifest.models[0]!.file;
+    const bytes = readFileSync(join(root, 'models', victim));
+    bytes[100] = bytes[100]! ^ 1;
+    writeFileSync(join(root, 'models', victim), bytes);
+    const outDir = tempDir();
+    await expect(
+      buildBundle({ arch: 'arm64', root, outDir, keyDir: join(tempDir(), 'keys') }),
+    ).rejects.toMatchObject({ code: 'E_MODEL_CHECKSUM', message: expect.stringContaining(victim) as string });
+    expect(readdirSync(outDir)).toEqual([]);
+  });
+
+  it('refuses an unknown arch from an untyped caller', async () => {
+    await expect(buildBundle({ arch: 'riscv64' as 'x64', outDir: tempDir() })).rejects.toMatchObject({
+      code: 'E_BUNDLE_BUILD',
+    });
+  });
+});
