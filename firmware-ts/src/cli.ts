@@ -4,10 +4,12 @@ import { isGlassesError, messageOf } from './errors.js';
 import { benchCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
 import { detectCommand } from './commands/detect.js';
+import { doctorCommand } from './commands/doctor.js';
 import { flashCommand } from './commands/flash.js';
 import { ocrCommand } from './commands/ocr.js';
 import { modelsCommand } from './commands/models.js';
 import { runCommand } from './commands/run.js';
+import { selftestCommand } from './commands/selftest.js';
 import { wakeCommand } from './commands/wake.js';
 import type { Command } from './commands/command.js';
 
@@ -18,6 +20,8 @@ const COMMANDS: readonly Command[] = [
   ocrCommand,
   benchCommand,
   modelsCommand,
+  selftestCommand,
+  doctorCommand,
   (await import('./commands/dev-cloud.js')).devCloudCommand,
   buildCommand,
   flashCommand,

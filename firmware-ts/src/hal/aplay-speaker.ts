@@ -62,7 +62,8 @@ export class AplaySpeaker implements Speaker {
       while (next.done !== true && !stopped() && proc.exitCode === null) {
         const pcm = next.value.pcm;
         if (!proc.stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength))) {
-          await Promise.race([once(proc.stdin, 'drain'), exited]);
+          // once() rejects on the stdin's EPIPE when aplay dies first; the exit code below says why.
+          await Promise.race([once(proc.stdin, 'drain').catch(() => undefined), exited]);
         }
         try {
           next = await iterator.next();
