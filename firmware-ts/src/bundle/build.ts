@@ -7,10 +7,10 @@
  * systemd unit), the models checked against their manifest, a package.json without dev tooling, and
  * the signed MANIFEST.json. Everything sits under one top folder `glasses-<version>-linux-<arch>/`.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { GlassesError } from '../errors.js';
 import type { Log } from '../log.js';
 import { loadManifest, MANIFEST_FILE as MODELS_MANIFEST, verifiedModelPath } from '../models/manifest.js';
 import { PACKAGE_ROOT } from '../paths.js';
@@ -20,13 +20,13 @@ import { packBundle } from './pack.js';
 import {
   bundlePackageJson,
   mb,
+  runTool,
   stageNodeModules,
   treeBytes,
   type PackageJson,
   type StagedModules,
 } from './stage.js';
 import { BUNDLE_NAME, type BundleArch } from './verify.js';
-import { GlassesError } from '../errors.js';
 
 export interface BuildOptions {
   arch: BundleArch;
@@ -88,28 +88,7 @@ async function compile(root: string, outDir: string): Promise<void> {
   const tsc = tscOf(root);
   // Source maps stay out: their sources are not in the bundle, and a board prints plain JS lines.
   const args = [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir, '--sourceMap', 'false'];
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-8000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (err) => {
-      reject(new GlassesError('E_BUNDLE_BUILD', `the TypeScript compiler cannot start (${err.message})`));
-    });
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else
-        reject(
-          new GlassesError(
-            'E_BUNDLE_BUILD',
-            `TypeScript does not compile (tsc exit ${code}):\n${output.trim()}`,
-          ),
-        );
-    });
-  });
+  await runTool(process.execPath, args, root, { what: 'the TypeScript compiler (tsc)' });
 }
 
 /**

@@ -58,7 +58,18 @@ export function bundlePackageJson(pkg: PackageJson): PackageJson {
   return out;
 }
 
-function run(cmd: string, args: string[], cwd: string, log?: Log): Promise<void> {
+/**
+ * Runs a tool to its end, keeping the tail of its output for the error; `what` names it in errors
+ * (default: the command line).
+ */
+export function runTool(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  options: { log?: Log | undefined; what?: string } = {},
+): Promise<void> {
+  const { log } = options;
+  const what = options.what ?? `${cmd} ${args.join(' ')}`;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -68,7 +79,7 @@ function run(cmd: string, args: string[], cwd: string, log?: Log): Promise<void>
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('error', (err) => {
-      reject(new GlassesError('E_BUNDLE_BUILD', `${cmd} cannot start (${err.message})`, { cause: err }));
+      reject(new GlassesError('E_BUNDLE_BUILD', `${what} cannot start (${err.message})`, { cause: err }));
     });
     child.on('close', (code, signal) => {
       if (code === 0) {
@@ -78,7 +89,7 @@ function run(cmd: string, args: string[], cwd: string, log?: Log): Promise<void>
         reject(
           new GlassesError(
             'E_BUNDLE_BUILD',
-            `${cmd} ${args.join(' ')} failed in ${cwd} (${signal ?? `exit ${code}`}):\n${output.trim()}`,
+            `${what} failed in ${cwd} (${signal ?? `exit ${code}`}):\n${output.trim()}`,
           ),
         );
     });
@@ -202,7 +213,7 @@ export async function stageNodeModules(
   const started = Date.now();
   // --ignore-scripts: install scripts would run host binaries for the wrong target (onnxruntime-node's
   // only fetches CUDA files for linux-x64); --no-bin-links: no .bin symlinks, bundles hold files only.
-  await run(
+  await runTool(
     'npm',
     [
       'ci',
@@ -218,7 +229,7 @@ export async function stageNodeModules(
       '--loglevel=error',
     ],
     installDir,
-    log,
+    { log },
   );
   const nodeModules = join(installDir, 'node_modules');
   // npm's hidden lockfile is a cache of the tree; nothing reads it at run time.
