@@ -5,6 +5,7 @@ import { benchCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
 import { detectCommand } from './commands/detect.js';
 import { doctorCommand } from './commands/doctor.js';
+import { evalCommand } from './commands/eval.js';
 import { flashCommand } from './commands/flash.js';
 import { ocrCommand } from './commands/ocr.js';
 import { modelsCommand } from './commands/models.js';
@@ -22,6 +23,7 @@ const COMMANDS: readonly Command[] = [
   modelsCommand,
   selftestCommand,
   doctorCommand,
+  evalCommand,
   (await import('./commands/dev-cloud.js')).devCloudCommand,
   buildCommand,
   flashCommand,

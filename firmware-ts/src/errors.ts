@@ -166,6 +166,11 @@ export const ERROR_CODES = {
     retryable: true,
     summary: 'A flash was interrupted (Ctrl-C) before the switch; the board stays on its previous slot.',
   },
+  E_WAKE_DATA: {
+    retryable: false,
+    summary:
+      'Wake training data cannot be generated: espeak-ng or sox is missing or failed, the data folder cannot be written, or its index.json is malformed.',
+  },
   E_ABORTED: {
     retryable: true,
     summary: 'An operation was cancelled by its AbortSignal (barge-in, stop, shutdown).',

@@ -1,0 +1,360 @@
+/**
+ * What to generate: every clip's recipe, drawn from the seed before anything is rendered. Pure, so
+ * the plan (and so the data) is a function of (phrase, seed, size, voices, near-misses) alone.
+ *
+ * Speech clips, positive and negative alike, are augmented from the same distribution, so noise,
+ * reverb or a tempo change never tells a positive from a negative.
+ */
+import { hashString, Prng } from './prng.js';
+import { QUESTIONS, sentence } from './text.js';
+import { splitOf, voiceSlug, type Split, type Voice } from './voices.js';
+import type { ClipKind, ClipLabel, DataSize } from './dataset.js';
+import { normalisePhrase } from './near-miss.js';
+
+export type NoiseKind = 'white' | 'pink' | 'brown' | 'babble';
+export const NOISE_KINDS: readonly NoiseKind[] = ['white', 'pink', 'brown', 'babble'];
+
+/** sox `reverb` settings for three rooms: reverberance %, HF damping %, room scale %, pre-delay ms. */
+export const ROOMS = {
+  small: [30, 60, 25, 0],
+  medium: [55, 50, 60, 10],
+  large: [85, 30, 100, 20],
+} as const;
+export type Room = keyof typeof ROOMS;
+
+export interface Augment {
+  /** sox `tempo -s`: speech rate without pitch change. */
+  tempo?: number;
+  /** sox `pitch`, in cents. */
+  pitchCents?: number;
+  reverb?: Room;
+  /** The glasses' microphones: sox `highpass` and `lowpass`. */
+  band?: { highpassHz: number; lowpassHz: number };
+  /** Noise under the whole clip at this SNR against the speech; `at` picks where in the noise bed. */
+  noise?: { kind: NoiseKind; snrDb: number; at: number };
+  /** RMS level of the speech, dBFS. */
+  levelDbfs: number;
+  leadSeconds: number;
+  tailSeconds: number;
+}
+
+export interface SpeechSpec {
+  voice: Voice;
+  speedWpm: number;
+  pitch: number;
+  wordGap: number;
+  /** Said first (the phrase, a near-miss, sentences). */
+  text: string;
+  /** Said after a pause (the question after the phrase). */
+  then?: { text: string; gapSeconds: number };
+  augment: Augment;
+}
+
+export type SoundSpec =
+  | { kind: 'noise'; noise: NoiseKind; levelDbfs: number; at: number; seconds: number }
+  | { kind: 'silence'; levelDbfs: number | null; at: number; seconds: number }
+  /** sox synth arguments, one sound per channel. */
+  | { kind: 'synth'; channels: number; effects: string[]; levelDbfs: number };
+
+export interface ClipSpec {
+  /** Unique and stable: the file name is derived from it and the recipe. */
+  id: string;
+  label: ClipLabel;
+  kind: ClipKind;
+  split: Split;
+  weight: number;
+  speech?: SpeechSpec;
+  sound?: SoundSpec;
+  /** `voice` and `variant` of the index entry. */
+  voice: string;
+  variant: string;
+}
+
+export interface SizePlan {
+  /** Voice combinations used per split; `all` for every one. */
+  voices: { train: number; val: number; test: number } | 'all';
+  /** Per voice. */
+  phraseClips: number;
+  questionClips: number;
+  nearMissClips: number;
+  speechClips: number;
+  /** Sentences in a speech negative: train, and the held-out splits (longer, for FA/h). */
+  sentences: { train: [number, number]; heldOut: [number, number] };
+  /** Non-speech negatives, over all splits. */
+  noiseClips: number;
+  silenceClips: number;
+  toneClips: number;
+  musicClips: number;
+}
+
+export const SIZE_PLANS: Record<DataSize, SizePlan> = {
+  smoke: {
+    voices: { train: 10, val: 3, test: 3 },
+    phraseClips: 2,
+    questionClips: 1,
+    nearMissClips: 2,
+    speechClips: 1,
+    sentences: { train: [1, 2], heldOut: [2, 3] },
+    noiseClips: 4,
+    silenceClips: 2,
+    toneClips: 2,
+    musicClips: 2,
+  },
+  full: {
+    voices: 'all',
+    phraseClips: 2,
+    questionClips: 1,
+    nearMissClips: 1,
+    speechClips: 1,
+    sentences: { train: [1, 2], heldOut: [6, 9] },
+    noiseClips: 48,
+    silenceClips: 12,
+    toneClips: 30,
+    musicClips: 40,
+  },
+};
+
+/** Near-misses are the mistakes that matter: they weigh this much more than other negatives. */
+export const NEAR_MISS_WEIGHT = 3;
+
+/** Non-speech clips have no voice to split by: each lands in a split by chance. */
+const SOUND_SPLITS: readonly [Split, number][] = [
+  ['train', 0.7],
+  ['val', 0.15],
+  ['test', 0.15],
+];
+
+function drawSplit(rng: Prng): Split {
+  let r = rng.next();
+  for (const [split, p] of SOUND_SPLITS) {
+    if (r < p) return split;
+    r -= p;
+  }
+  return 'train';
+}
+
+const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+/** Augmentation for one speech clip: a quarter are clean; otherwise each effect by its own chance. */
+export function drawAugment(rng: Prng): Augment {
+  const clean = rng.chance(0.25);
+  const a: Augment = {
+    levelDbfs: round(rng.uniform(-38, -14), 1),
+    leadSeconds: round(rng.uniform(0.2, 1.0), 2),
+    tailSeconds: round(rng.uniform(0.4, 1.0), 2),
+  };
+  if (clean) return a;
+  if (rng.chance(0.4)) a.tempo = round(rng.uniform(0.85, 1.15), 2);
+  if (rng.chance(0.4)) a.pitchCents = Math.round(rng.uniform(-300, 300));
+  if (rng.chance(0.35)) a.reverb = rng.pick(Object.keys(ROOMS) as Room[]);
+  if (rng.chance(0.5)) {
+    a.band = { highpassHz: rng.pick([100, 150, 200]), lowpassHz: rng.pick([5500, 6000, 6500, 7000, 7500]) };
+  }
+  if (rng.chance(0.65)) {
+    a.noise = { kind: rng.pick(NOISE_KINDS), snrDb: round(rng.uniform(0, 20), 1), at: round(rng.next(), 4) };
+  }
+  return a;
+}
+
+export function describeAugment(a: Augment): string {
+  const parts: string[] = [];
+  if (a.tempo !== undefined) parts.push(`tempo ${a.tempo}`);
+  if (a.pitchCents !== undefined) parts.push(`pitch ${a.pitchCents > 0 ? '+' : ''}${a.pitchCents} cents`);
+  if (a.reverb !== undefined) parts.push(`reverb ${a.reverb}`);
+  if (a.band !== undefined) parts.push(`band ${a.band.highpassHz}-${a.band.lowpassHz} Hz`);
+  if (a.noise !== undefined) parts.push(`${a.noise.kind} noise ${a.noise.snrDb} dB SNR`);
+  parts.push(`level ${a.levelDbfs} dBFS`);
+  return parts.join(', ');
+}
+
+/** `clean`, `noise`, `reverb` or `noise+reverb`: the sub-folder, so evaluation reports each. */
+export function conditionOf(a: Augment): string {
+  if (a.noise !== undefined && a.reverb !== undefined) return 'noise+reverb';
+  if (a.noise !== undefined) return 'noise';
+  if (a.reverb !== undefined) return 'reverb';
+  return 'clean';
+}
+
+function drawTts(rng: Prng): { speedWpm: number; pitch: number; wordGap: number } {
+  return { speedWpm: rng.int(115, 220), pitch: rng.int(15, 85), wordGap: rng.pick([0, 0, 0, 1, 2, 4, 6]) };
+}
+
+/** The voices a size uses: all, or a seeded sample of each split. */
+export function chooseVoices(voices: readonly Voice[], plan: SizePlan, seed: number): Voice[] {
+  if (plan.voices === 'all') return [...voices];
+  const counts = plan.voices;
+  const rng = Prng.derive(seed, 'voices');
+  const bySplit = (s: Split): Voice[] =>
+    rng.shuffle(voices.filter((v) => splitOf(v) === s)).slice(0, counts[s]);
+  return [...bySplit('train'), ...bySplit('val'), ...bySplit('test')];
+}
+
+export interface PlanInput {
+  phrase: string;
+  seed: number;
+  plan: SizePlan;
+  voices: readonly Voice[];
+  nearMisses: readonly string[];
+}
+
+export function planClips(input: PlanInput): ClipSpec[] {
+  const { seed, plan } = input;
+  const phrase = normalisePhrase(input.phrase);
+  const avoid = phrase.split(' ').filter((w) => w.length > 3);
+  const clips: ClipSpec[] = [];
+  const voices = chooseVoices(input.voices, plan, seed);
+  voices.forEach((voice, v) => {
+    const split = splitOf(voice);
+    const slug = voiceSlug(voice);
+    const common = { split, voice: voice.accent, variant: voice.variant };
+    const say = (id: string, rng: Prng, text: string, question?: string): SpeechSpec => ({
+      voice,
+      ...drawTts(rng),
+      text,
+      ...(question === undefined
+        ? {}
+        : { then: { text: question, gapSeconds: round(rng.uniform(0.1, 0.6), 2) } }),
+      augment: drawAugment(Prng.derive(seed, `${id}:augment`)),
+    });
+    const add = (
+      kind: ClipKind,
+      n: number,
+      make: (id: string, rng: Prng, i: number) => Omit<ClipSpec, 'id'>,
+    ): void => {
+      for (let i = 0; i < n; i++) {
+        const id = `${kind}:${slug}:${i}`;
+        clips.push({ id, ...make(id, Prng.derive(seed, id), i) });
+      }
+    };
+    add('phrase', plan.phraseClips, (id, rng) => ({
+      ...common,
+      label: 'pos',
+      kind: 'phrase',
+      weight: 1,
+      speech: say(id, rng, phrase),
+    }));
+    add('phrase+question', plan.questionClips, (id, rng) => ({
+      ...common,
+      label: 'pos',
+      kind: 'phrase+question',
+      weight: 1,
+      speech: say(id, rng, phrase, rng.pick(QUESTIONS)),
+    }));
+    add('near-miss', input.nearMisses.length === 0 ? 0 : plan.nearMissClips, (id, rng, i) => {
+      // Round-robin over voices, so every near-miss is heard in many voices.
+      const text = input.nearMisses[(v * plan.nearMissClips + i) % input.nearMisses.length] ?? '';
+      return {
+        ...common,
+        label: 'neg',
+        kind: 'near-miss',
+        weight: NEAR_MISS_WEIGHT,
+        speech: say(id, rng, text, rng.chance(0.3) ? rng.pick(QUESTIONS) : undefined),
+      };
+    });
+    add('speech', plan.speechClips, (id, rng) => {
+      const [lo, hi] = split === 'train' ? plan.sentences.train : plan.sentences.heldOut;
+      // A fifth are the questions alone: heard after the phrase in positives, never a wake phrase.
+      const text = rng.chance(0.2)
+        ? rng.pick(QUESTIONS)
+        : Array.from({ length: rng.int(lo, hi) }, () => sentence(rng, avoid)).join('. ');
+      return { ...common, label: 'neg', kind: 'speech', weight: 1, speech: say(id, rng, text) };
+    });
+  });
+  const sounds: [ClipKind, number, (rng: Prng) => { sound: SoundSpec; variant: string }][] = [
+    ['noise', plan.noiseClips, drawNoise],
+    ['silence', plan.silenceClips, drawSilence],
+    ['tone', plan.toneClips, drawTone],
+    ['music', plan.musicClips, drawMusic],
+  ];
+  for (const [kind, n, draw] of sounds) {
+    for (let i = 0; i < n; i++) {
+      const id = `${kind}:${i}`;
+      const rng = Prng.derive(seed, id);
+      const split = drawSplit(rng);
+      clips.push({ id, label: 'neg', kind, split, weight: 1, voice: 'none', ...draw(rng) });
+    }
+  }
+  return clips;
+}
+
+function drawNoise(rng: Prng): { sound: SoundSpec; variant: string } {
+  const noise = rng.pick(NOISE_KINDS);
+  const seconds = rng.int(5, 10);
+  return {
+    sound: {
+      kind: 'noise',
+      noise,
+      levelDbfs: round(rng.uniform(-55, -20), 1),
+      at: round(rng.next(), 4),
+      seconds,
+    },
+    variant: `${noise}noise`,
+  };
+}
+
+function drawSilence(rng: Prng): { sound: SoundSpec; variant: string } {
+  const digital = rng.chance(0.5);
+  return {
+    sound: {
+      kind: 'silence',
+      levelDbfs: digital ? null : round(rng.uniform(-80, -60), 1),
+      at: round(rng.next(), 4),
+      seconds: rng.int(4, 8),
+    },
+    variant: digital ? 'digital' : 'room',
+  };
+}
+
+function drawTone(rng: Prng): { sound: SoundSpec; variant: string } {
+  const f = rng.int(200, 3000);
+  const shape = rng.pick(['sine', 'square', 'triangle', 'sawtooth']);
+  const levelDbfs = round(rng.uniform(-30, -10), 1);
+  const style = rng.pick(['steady', 'beeps', 'sweep'] as const);
+  const effects =
+    style === 'steady'
+      ? ['synth', String(rng.int(2, 5)), shape, String(f)]
+      : style === 'beeps'
+        ? ['synth', round(rng.uniform(0.08, 0.4), 2).toString(), shape, String(f), 'pad', '0', String(round(rng.uniform(0.1, 0.6), 2)), 'repeat', String(rng.int(3, 8))]
+        : ['synth', String(rng.int(2, 4)), shape, `${f}-${rng.int(200, 4000)}`]; // prettier-ignore
+  return { sound: { kind: 'synth', channels: 1, effects, levelDbfs }, variant: `${style}-${shape}` };
+}
+
+/** Triads in a key: sox synth takes `%n` as n semitones from A440. */
+const MAJOR = [0, 4, 7];
+const MINOR = [0, 3, 7];
+const PROGRESSION_DEGREES = [0, 5, 7, 9, 2, 4];
+
+function drawMusic(rng: Prng): { sound: SoundSpec; variant: string } {
+  const instrument = rng.pick(['pluck', 'sine', 'triangle', 'square']);
+  const root = rng.int(-21, 3);
+  const chordSeconds = round(rng.uniform(0.3, 0.9), 2);
+  const chords = rng.int(5, 10);
+  const effects: string[] = [];
+  for (let c = 0; c < chords; c++) {
+    const degree = rng.pick(PROGRESSION_DEGREES);
+    const shape = degree === 9 || degree === 2 || degree === 4 ? MINOR : MAJOR;
+    if (c > 0) effects.push(':');
+    effects.push('synth', String(chordSeconds));
+    for (const n of shape) effects.push(instrument, `%${root + degree + n}`);
+    // Soft edges: a chord that starts and stops at full level clicks.
+    effects.push('fade', 'q', '0.01', String(chordSeconds), '0.05');
+  }
+  return {
+    sound: { kind: 'synth', channels: 3, effects, levelDbfs: round(rng.uniform(-32, -12), 1) },
+    variant: `chords-${instrument}`,
+  };
+}
+
+/** Where a clip's file goes: `<split>/<label>/<kind>/[<condition>/]<name>-<hash>.wav`. */
+export function fileOf(spec: ClipSpec, version: number): string {
+  const hash = hashString(`${version}:${JSON.stringify(spec)}`)
+    .toString(16)
+    .padStart(8, '0');
+  const name = spec.id
+    .split(':')
+    .slice(1)
+    .join('_')
+    .replace(/[^A-Za-z0-9+_-]/g, '_');
+  const condition = spec.speech === undefined ? [] : [conditionOf(spec.speech.augment)];
+  return [spec.split, spec.label, spec.kind, ...condition, `${name}-${hash}.wav`].join('/');
+}
