@@ -60,6 +60,16 @@ export function boot(values: { config?: string | undefined; 'log-level'?: string
   return { config, log: createLogger(config.log) };
 }
 
+/** A score flag (0..1), or undefined when not given; E_USAGE naming the command and flag otherwise. */
+export function scoreFlag(command: string, flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(value >= 0 && value <= 1)) {
+    throw new GlassesError('E_USAGE', `glasses ${command}: --${flag} ${text}: expected a number from 0 to 1`);
+  }
+  return value;
+}
+
 export function round(x: number, digits = 4): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;

@@ -4,7 +4,7 @@ import { GlassesError } from '../errors.js';
 import { createWakeEngine } from '../main.js';
 import { renderDetPng } from '../wake-train/det.js';
 import { evalWake, type EvalWakeResult } from '../wake-train/eval.js';
-import { boot, COMMON_USAGE, parse, round, untilInterrupted, type Command } from './command.js';
+import { boot, COMMON_USAGE, parse, round, scoreFlag, untilInterrupted, type Command } from './command.js';
 
 const WAKE_USAGE = `Usage: glasses eval wake --phrase NAME --pos DIR --neg DIR [--threshold X] [--vad] [--json] [--curve OUT.png] [--jobs N]
 
@@ -69,16 +69,7 @@ async function evalWakeCommand(argv: string[], out: (line: string) => void): Pro
       'glasses eval wake: give --phrase NAME, --pos DIR and --neg DIR (see glasses eval wake --help)',
     );
   }
-  let threshold: number | undefined;
-  if (values.threshold !== undefined) {
-    threshold = Number(values.threshold);
-    if (!(threshold >= 0 && threshold <= 1)) {
-      throw new GlassesError(
-        'E_USAGE',
-        `glasses eval wake: --threshold ${values.threshold}: expected a number from 0 to 1`,
-      );
-    }
-  }
+  const threshold = scoreFlag('eval wake', 'threshold', values.threshold);
   const jobs = values.jobs === undefined ? 2 : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     throw new GlassesError(

@@ -3,7 +3,7 @@ import { readWavAs16kMono } from '../audio/wav.js';
 import { splitChunks } from '../audio/chunk.js';
 import { GlassesError, isGlassesError, messageOf } from '../errors.js';
 import { createAlsaMic, createWakeEngine } from '../main.js';
-import { boot, COMMON_USAGE, parse, round, untilInterrupted, type Command } from './command.js';
+import { boot, COMMON_USAGE, parse, round, scoreFlag, untilInterrupted, type Command } from './command.js';
 
 export const wakeCommand: Command = {
   name: 'wake',
@@ -56,16 +56,7 @@ ${COMMON_USAGE}`,
         `glasses wake: --chunk ${values.chunk ?? ''}: expected a positive whole number of samples`,
       );
     }
-    let threshold: number | undefined;
-    if (values.threshold !== undefined) {
-      threshold = Number(values.threshold);
-      if (!(threshold >= 0 && threshold <= 1)) {
-        throw new GlassesError(
-          'E_USAGE',
-          `glasses wake: --threshold ${values.threshold}: expected a number from 0 to 1`,
-        );
-      }
-    }
+    const threshold = scoreFlag('wake', 'threshold', values.threshold);
     const { config, log } = boot(values);
     // --threshold replaces every per-phrase threshold too, so the flag means what it says.
     const wakeConfig =
