@@ -44,6 +44,8 @@ export class Health {
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private failedOnce = false;
+  /** The report's folder (e.g. /run/glasses) is made once, at the first write. */
+  private folderMade = false;
 
   constructor(private readonly deps: HealthDeps) {
     this.startedAtMs = this.now();
@@ -115,7 +117,10 @@ export class Health {
   private write(): Promise<void> {
     this.writing = this.writing.then(async () => {
       try {
-        await mkdir(dirname(this.deps.file), { recursive: true });
+        if (!this.folderMade) {
+          await mkdir(dirname(this.deps.file), { recursive: true });
+          this.folderMade = true;
+        }
         await writeFileAtomic(this.deps.file, `${JSON.stringify(this.report())}\n`);
       } catch (err) {
         if (!this.failedOnce) {

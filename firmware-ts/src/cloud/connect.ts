@@ -140,8 +140,7 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
         onOrder: options.onOrder,
         log,
       });
-      const running = outbox;
-      sender = running.run(lifetime.signal).catch((err: unknown) => {
+      sender = outbox.run(lifetime.signal).catch((err: unknown) => {
         log.error({ err }, 'outbox sender stopped');
       });
     }
@@ -181,13 +180,14 @@ async function sceneFor(
   signal: AbortSignal,
   question: Question,
 ): Promise<SceneForMessages | undefined> {
+  const aboutIt = aboutWhatIsSeen(question.transcript);
   let scene = vision.sceneFor(signal);
-  if (scene === undefined && aboutWhatIsSeen(question.transcript)) {
+  if (scene === undefined && aboutIt) {
     // A failed look (camera off, bad frame) still lets the question go, without a scene.
     scene = await vision.look({ objects: true, text: true }, signal).catch(() => undefined);
   }
   if (scene === undefined) return undefined;
-  if (!cloud.sendImages || !aboutWhatIsSeen(question.transcript)) return scene;
+  if (!cloud.sendImages || !aboutIt) return scene;
   const jpeg = await vision.previewFor(signal);
   return jpeg === undefined ? scene : { ...scene, image: { jpeg } };
 }

@@ -127,8 +127,10 @@ ${COMMON_USAGE}`,
           )
         : createSpeaker({ device: values.speaker ?? config.audio.speakerDevice }, log);
 
-    // The development cloud's orders never share an outbox with a real cloud's.
-    const devOrders = (pace === 'file' || values['dev-cloud'] === true) && config.cloud.ordersBaseUrl === '';
+    // Demo and file runs (and --dev-cloud) stand the development cloud in for an empty cloud URL; its
+    // orders never share an outbox with a real cloud's.
+    const embedded = pace === 'file' || values['dev-cloud'] === true;
+    const devOrders = embedded && config.cloud.ordersBaseUrl === '';
     const outboxDir =
       devOrders && answersDir !== undefined
         ? join(answersDir, 'outbox')
@@ -142,7 +144,7 @@ ${COMMON_USAGE}`,
       pace,
       clock,
       ...(camera === undefined ? {} : { camera }),
-      cloud: { mode: pace === 'file' || values['dev-cloud'] === true ? 'embedded' : 'configured', outboxDir },
+      cloud: { mode: embedded ? 'embedded' : 'configured', outboxDir },
       onEvent: (e) => {
         timeline.print(e);
       },
