@@ -7,7 +7,7 @@
  * computation finish before the next chunk, so a run on a file gives the same timeline every time
  * however fast the machine; wall-clock costs are still measured and reported in the events.
  */
-import { durationMs, type AudioChunk } from '../audio/chunk.js';
+import { durationMs, samplesToMs, type AudioChunk } from '../audio/chunk.js';
 import { isGlassesError, messageOf } from '../errors.js';
 import type { Clock } from '../hal/clock.js';
 import type { Mic } from '../hal/mic.js';
@@ -18,6 +18,7 @@ import { earcon } from '../tts/earcon.js';
 import type { Voice } from '../tts/voice.js';
 import type { Endpointer } from '../vad/endpointer.js';
 import type { WakeDetector } from '../wake/detector.js';
+import { FRAME_MS } from '../wake/features.js';
 import {
   IDLE,
   transition,
@@ -96,6 +97,27 @@ const PROMPTS: Record<Prompt, string> = {
 /** Silence fed after a file ends, so timers and the follow-up window run out: at most this long. */
 const DRAIN_AUDIO_MS = 30_000;
 
+/**
+ * A chunk cut into pieces of at most one wake frame (80 ms). A mic read after the loop fell behind
+ * (a busy board, a pipe that filled) hands over seconds at once; the wake detector and the endpointer
+ * must still take turns frame by frame, or capture would begin at the end of the whole chunk and the
+ * words said right after the wake phrase would be lost.
+ */
+export function* framePieces(chunk: AudioChunk): Generator<AudioChunk> {
+  const step = Math.round((chunk.sampleRateHz * FRAME_MS) / 1000) * chunk.channels;
+  if (chunk.pcm.length <= step) {
+    yield chunk;
+    return;
+  }
+  for (let at = 0; at < chunk.pcm.length; at += step) {
+    yield {
+      ...chunk,
+      pcm: chunk.pcm.subarray(at, at + step),
+      tsMs: chunk.tsMs + samplesToMs(at / chunk.channels, chunk.sampleRateHz),
+    };
+  }
+}
+
 export class VoiceLoopRunner {
   private state: State = IDLE;
   private nextTurnId = 1;
@@ -133,7 +155,7 @@ export class VoiceLoopRunner {
   /** Runs until the mic ends (then, on files, until the loop is idle) or `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     for await (const chunk of this.deps.mic.chunks(signal)) {
-      await this.feed(chunk);
+      for (const piece of framePieces(chunk)) await this.feed(piece);
     }
     if (this.deps.pace === 'file' && !signal.aborted) {
       // Let the loop finish what it started: feed silence until it is idle with nothing playing.
@@ -147,6 +169,7 @@ export class VoiceLoopRunner {
     await this.shutdown();
   }
 
+  /** Feed at most one wake frame (see framePieces). */
   private async feed(chunk: AudioChunk): Promise<void> {
     const { detector, endpointer, clock, pace } = this.deps;
     const start = this.audioMs;
