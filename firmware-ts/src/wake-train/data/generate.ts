@@ -28,6 +28,7 @@ import {
 } from './dataset.js';
 import { WakeDataError } from './errors.js';
 import { nearMisses } from './near-miss.js';
+import { NEAR_MISS_VOICE_RULE, nearMissesByVoice, type VoiceJudgement } from './near-miss-voice.js';
 import {
   chooseVoices,
   describeAugment,
@@ -44,7 +45,7 @@ import { phonemize, pool, SAMPLE_RATE_HZ, speak, toolVersions, voiceListings } f
 import { allVoices, espeakVoice, parseVoiceLists, splitOf, type Split, type Voice } from './voices.js';
 
 /** Bump whenever the same options would give other clips or near-misses (it keys every cache). */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 5;
 
 export interface WakeDataProgress {
   stage: 'voices' | 'near-misses' | 'noise' | 'clips' | 'index';
@@ -111,11 +112,28 @@ export async function generateWakeData(options: GenerateWakeDataOptions): Promis
 
   progress({ stage: 'near-misses', done: 0, total: 1 });
   const misses = await cachedNearMisses(dir, options.phrase, tools, signal);
+
+  const chosen = chooseVoices(voices, plan, seed);
+  const judged =
+    plan.nearMissClips > 0 && misses.length > 0
+      ? await cachedNearMissesByVoice(dir, options.phrase, misses, chosen.map(espeakVoice), tools, {
+          concurrency,
+          signal,
+        })
+      : { allowed: new Map<string, string[]>(), phraseSpellings: [] };
+  const byVoice = judged.allowed;
   progress({ stage: 'near-misses', done: 1, total: 1 });
 
-  const specs = planClips({ phrase: options.phrase, seed, plan, voices, nearMisses: misses });
+  const specs = planClips({
+    phrase: options.phrase,
+    seed,
+    plan,
+    voices,
+    nearMisses: misses,
+    nearMissesByVoice: byVoice,
+    phraseSpellings: judged.phraseSpellings,
+  });
   const files = specs.map((s) => fileOf(s, GENERATOR_VERSION));
-  const chosen = chooseVoices(voices, plan, seed);
   const head = {
     version: GENERATOR_VERSION,
     phrase: options.phrase,
@@ -125,6 +143,9 @@ export async function generateWakeData(options: GenerateWakeDataOptions): Promis
     voices: voicesBySplit(chosen),
     skippedVoices: voiceList.skipped,
     nearMisses: misses,
+    nearMissVoiceRule: NEAR_MISS_VOICE_RULE,
+    nearMissesDroppedInVoices: droppedCounts(misses, byVoice),
+    phraseSpellings: judged.phraseSpellings,
   };
 
   const existing = await readWakeDataIndex(dir).catch(() => undefined);
@@ -212,6 +233,75 @@ async function cachedNearMisses(
   await fs.mkdir(dirname(file), { recursive: true });
   await writeFileAtomic(file, JSON.stringify({ key, texts }));
   return texts;
+}
+
+/**
+ * Which near-misses each voice may say (near-miss-voice.ts), kept in .work: espeak-ng runs once per
+ * voice, a few seconds for all of them.
+ */
+async function cachedNearMissesByVoice(
+  dir: string,
+  phrase: string,
+  misses: readonly string[],
+  voices: readonly string[],
+  tools: string,
+  options: { concurrency: number; signal: AbortSignal },
+): Promise<VoiceJudgement> {
+  const file = join(dir, '.work', 'near-misses-by-voice.json');
+  const key = JSON.stringify({
+    version: GENERATOR_VERSION,
+    rule: NEAR_MISS_VOICE_RULE,
+    phrase,
+    misses,
+    voices,
+    tools,
+  });
+  try {
+    const cached = JSON.parse(await fs.readFile(file, 'utf8')) as {
+      key?: unknown;
+      byVoice?: unknown;
+      phraseSpellings?: unknown;
+    };
+    if (cached.key === key && Array.isArray(cached.byVoice) && Array.isArray(cached.phraseSpellings)) {
+      const entries = cached.byVoice as [string, string[]][];
+      const spellings = cached.phraseSpellings as string[];
+      if (entries.every(([v, t]) => typeof v === 'string' && Array.isArray(t))) {
+        return { allowed: new Map(entries), phraseSpellings: spellings };
+      }
+    }
+  } catch {
+    // No cache yet, or a broken one: work them out again.
+  }
+  const judged = await nearMissesByVoice(
+    phrase,
+    misses,
+    voices,
+    (t, voice) => phonemize(t, voice, options.signal),
+    (vs, fn) => pool(vs, options.concurrency, fn),
+  );
+  await fs.mkdir(dirname(file), { recursive: true });
+  await writeFileAtomic(
+    file,
+    JSON.stringify({
+      key,
+      byVoice: [...judged.allowed.entries()],
+      phraseSpellings: judged.phraseSpellings,
+    }),
+  );
+  return judged;
+}
+
+/** For the index: in how many voices each near-miss was kept out (only those kept out of any). */
+function droppedCounts(
+  misses: readonly string[],
+  byVoice: ReadonlyMap<string, readonly string[]>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const allowed of byVoice.values()) {
+    const ok = new Set(allowed);
+    for (const m of misses) if (!ok.has(m)) out[m] = (out[m] ?? 0) + 1;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function voicesBySplit(voices: readonly Voice[]): Record<Split, string[]> {

@@ -184,14 +184,21 @@ function substitutionCost(a: string, b: string): number {
 }
 
 /** Weighted edit distance between phoneme sequences (see the module comment). */
-export function phonemeDistance(a: readonly string[], b: readonly string[]): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+export function phonemeDistance(
+  a: readonly string[],
+  b: readonly string[],
+  /** What inserting or deleting a phoneme costs; 1 by default. */
+  indelCost: (phoneme: string) => number = () => 1,
+): number {
+  let prev = [0];
+  for (let j = 1; j <= b.length; j++) prev[j] = (prev[j - 1] ?? 0) + indelCost(b[j - 1] ?? '');
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
+    const del = indelCost(a[i - 1] ?? '');
+    const row = [(prev[0] ?? 0) + del];
     for (let j = 1; j <= b.length; j++) {
       row[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
+        (prev[j] ?? 0) + del,
+        (row[j - 1] ?? 0) + indelCost(b[j - 1] ?? ''),
         (prev[j - 1] ?? 0) + substitutionCost(a[i - 1] ?? '', b[j - 1] ?? ''),
       );
     }

@@ -7,7 +7,7 @@
  */
 import { hashString, Prng } from './prng.js';
 import { QUESTIONS, sentence } from './text.js';
-import { splitOf, voiceSlug, type Split, type Voice } from './voices.js';
+import { espeakVoice, splitOf, voiceSlug, type Split, type Voice } from './voices.js';
 import type { ClipKind, ClipLabel, DataSize } from './dataset.js';
 import { normalisePhrase } from './near-miss.js';
 
@@ -77,7 +77,8 @@ export interface SizePlan {
   phraseClips: number;
   questionClips: number;
   nearMissClips: number;
-  speechClips: number;
+  /** Speech negatives per voice: train voices, and held-out (val, test) voices. */
+  speechClips: { train: number; heldOut: number };
   /** Sentences in a speech negative: train, and the held-out splits (longer, for FA/h). */
   sentences: { train: [number, number]; heldOut: [number, number] };
   /** Non-speech negatives, over all splits. */
@@ -93,7 +94,7 @@ export const SIZE_PLANS: Record<DataSize, SizePlan> = {
     phraseClips: 2,
     questionClips: 1,
     nearMissClips: 2,
-    speechClips: 1,
+    speechClips: { train: 1, heldOut: 1 },
     sentences: { train: [1, 2], heldOut: [2, 3] },
     noiseClips: 4,
     silenceClips: 2,
@@ -105,12 +106,15 @@ export const SIZE_PLANS: Record<DataSize, SizePlan> = {
     phraseClips: 2,
     questionClips: 1,
     nearMissClips: 1,
-    speechClips: 1,
-    sentences: { train: [1, 2], heldOut: [6, 9] },
-    noiseClips: 48,
-    silenceClips: 12,
-    toneClips: 30,
-    musicClips: 40,
+    // About 3.5 h of ordinary negative audio to train on (1.2 h was too little: the head fired on
+    // speech it had never heard), and over 2 h in each held-out split, so that 0.5 false accepts an
+    // hour is one false accept in two hours there and can be told apart from zero.
+    speechClips: { train: 2, heldOut: 2 },
+    sentences: { train: [2, 4], heldOut: [9, 12] },
+    noiseClips: 100,
+    silenceClips: 20,
+    toneClips: 50,
+    musicClips: 100,
   },
 };
 
@@ -195,6 +199,37 @@ export interface PlanInput {
   plan: SizePlan;
   voices: readonly Voice[];
   nearMisses: readonly string[];
+  /**
+   * The near-misses each voice (espeak-ng `-v` name) may say (near-miss-voice.ts); a voice missing
+   * from the map may say them all.
+   */
+  nearMissesByVoice?: ReadonlyMap<string, readonly string[]>;
+  /** Other spellings of the phrase as some accent says it ("eh quark"), for training positives. */
+  phraseSpellings?: readonly string[];
+}
+
+/**
+ * Training voices say one of the phrase's other spellings (near-miss-voice.ts) in their second phrase
+ * clip once in this many voices: the h-dropping accent is one of eight, and held out.
+ */
+export const PHRASE_SPELLING_EVERY = 3;
+
+/**
+ * The near-miss a voice says as its `i`th: round-robin over the phrase's list, so every near-miss is
+ * heard in many voices, skipping those the voice says like the phrase itself.
+ */
+export function nearMissFor(
+  all: readonly string[],
+  allowed: readonly string[] | undefined,
+  at: number,
+): string | undefined {
+  if (allowed === undefined) return all[at % all.length];
+  const ok = new Set(allowed);
+  for (let k = 0; k < all.length; k++) {
+    const text = all[(at + k) % all.length];
+    if (text !== undefined && ok.has(text)) return text;
+  }
+  return undefined;
 }
 
 export function planClips(input: PlanInput): ClipSpec[] {
@@ -226,13 +261,14 @@ export function planClips(input: PlanInput): ClipSpec[] {
         clips.push({ id, ...make(id, Prng.derive(seed, id), i) });
       }
     };
-    add('phrase', plan.phraseClips, (id, rng) => ({
-      ...common,
-      label: 'pos',
-      kind: 'phrase',
-      weight: 1,
-      speech: say(id, rng, phrase),
-    }));
+    const spellings = input.phraseSpellings ?? [];
+    add('phrase', plan.phraseClips, (id, rng, i) => {
+      const respell = split === 'train' && i === 1 && spellings.length > 0 && v % PHRASE_SPELLING_EVERY === 0;
+      const text = respell
+        ? (spellings[Math.floor(v / PHRASE_SPELLING_EVERY) % spellings.length] ?? phrase)
+        : phrase;
+      return { ...common, label: 'pos', kind: 'phrase', weight: 1, speech: say(id, rng, text) };
+    });
     add('phrase+question', plan.questionClips, (id, rng) => ({
       ...common,
       label: 'pos',
@@ -240,9 +276,10 @@ export function planClips(input: PlanInput): ClipSpec[] {
       weight: 1,
       speech: say(id, rng, phrase, rng.pick(QUESTIONS)),
     }));
-    add('near-miss', input.nearMisses.length === 0 ? 0 : plan.nearMissClips, (id, rng, i) => {
-      // Round-robin over voices, so every near-miss is heard in many voices.
-      const text = input.nearMisses[(v * plan.nearMissClips + i) % input.nearMisses.length] ?? '';
+    const allowed = input.nearMissesByVoice?.get(espeakVoice(voice));
+    const sayable = allowed === undefined ? input.nearMisses.length : allowed.length;
+    add('near-miss', sayable === 0 ? 0 : plan.nearMissClips, (id, rng, i) => {
+      const text = nearMissFor(input.nearMisses, allowed, v * plan.nearMissClips + i) ?? '';
       return {
         ...common,
         label: 'neg',
@@ -251,7 +288,7 @@ export function planClips(input: PlanInput): ClipSpec[] {
         speech: say(id, rng, text, rng.chance(0.3) ? rng.pick(QUESTIONS) : undefined),
       };
     });
-    add('speech', plan.speechClips, (id, rng) => {
+    add('speech', split === 'train' ? plan.speechClips.train : plan.speechClips.heldOut, (id, rng) => {
       const [lo, hi] = split === 'train' ? plan.sentences.train : plan.sentences.heldOut;
       // A fifth are the questions alone: heard after the phrase in positives, never a wake phrase.
       const text = rng.chance(0.2)

@@ -2,6 +2,7 @@
  * A seeded random stream for data synthesis. Every clip draws from its own stream, derived from the
  * run's seed and the clip's name, so adding or removing one clip never changes another.
  */
+import { seededRandom } from '../../util/random.js';
 
 /** FNV-1a, 32 bits: a stable hash of a string (not for security). */
 export function hashString(s: string): number {
@@ -14,10 +15,10 @@ export function hashString(s: string): number {
 }
 
 export class Prng {
-  private state: number;
+  private readonly random: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.random = seededRandom(seed);
   }
 
   /** A stream for `label`, independent of how much of this one has been drawn. */
@@ -27,11 +28,7 @@ export class Prng {
 
   /** Uniform in [0, 1): mulberry32. */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.random();
   }
 
   /** Uniform in [lo, hi). */

@@ -1,0 +1,195 @@
+/** `glasses train-wake`: trains our own wake head for a phrase, exports it to ONNX and reports how well it does. */
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { thresholdFor } from '../config.js';
+import { GlassesError } from '../errors.js';
+import type { InferenceModel } from '../inference/model.js';
+import { findModel, loadManifest, MANIFEST_FILE, type ModelEntry } from '../models/manifest.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { openModels } from '../main.js';
+import { fromRoot, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
+import type { HeadSummary } from '../wake-train/train/report.js';
+import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
+
+const NAME = /^[a-z0-9_]+$/;
+
+export const trainWakeCommand: Command = {
+  name: 'train-wake',
+  summary: 'train our own wake head for a phrase: data, features, training, ONNX export, DET report',
+  usage: `Usage: glasses train-wake --phrase "hey quark" [--name hey_quark] [--smoke] [--seed N] [--out DIR] [--json]
+
+Generates (or reuses, from .cache/wake-data/) espeak-ng + sox training audio for the phrase, computes
+the runtime's own wake features for it (cached in .cache/wake-features/), trains a head with TF.js,
+chooses its threshold on held-out voices, exports it to ONNX and checks the file against the TF.js
+model on every validation window. Writes DIR/NAME.onnx, DIR/NAME.report.json and DIR/NAME.det.png,
+and, when DIR is the models folder, puts the head's entry (sha256, licence, threshold) into its
+manifest; otherwise prints the entry. Progress goes to stderr.
+
+Options:
+  --phrase WORDS   the words to train, e.g. "hey quark" (required)
+  --name NAME      manifest name and file stem (default: the words joined by _, e.g. hey_quark)
+  --smoke          a small data set and short training, for CI (under 2 minutes)
+  --seed N         seed for the data, the initial weights and the batch order (default 1)
+  --out DIR        where the model, report and DET picture go (default: config models.dir)
+  --json           print one JSON object: the summary and the manifest entry
+${COMMON_USAGE}`,
+
+  async run({ argv, out }) {
+    const { values, positionals } = parse('train-wake', argv, {
+      phrase: { type: 'string' },
+      name: { type: 'string' },
+      smoke: { type: 'boolean' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (values.help === true) {
+      out(this.usage);
+      return 0;
+    }
+    const usage = (why: string): GlassesError =>
+      new GlassesError('E_USAGE', `glasses train-wake: ${why} (see glasses train-wake --help)`);
+    if (positionals.length > 0) throw usage(`unexpected argument "${positionals[0] ?? ''}"`);
+    const phrase = values.phrase?.trim().replace(/\s+/g, ' ').toLowerCase();
+    if (phrase === undefined || phrase === '') throw usage('give the words with --phrase');
+    if (!/^[a-z' ]+$/.test(phrase)) throw usage(`--phrase "${phrase}": letters, spaces and apostrophes only`);
+    const name = values.name ?? phrase.replace(/'/g, '').replace(/ /g, '_');
+    if (!NAME.test(name)) throw usage(`--name ${name}: lower-case letters, digits and _ only`);
+    const seed = values.seed === undefined ? 1 : Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw usage(`--seed ${values.seed ?? ''}: expected a whole number from 0 to 4294967295`);
+    }
+
+    const { config, log } = boot(values);
+    const outDir = values.out === undefined ? fromRoot(config.models.dir) : fromRoot(values.out);
+    const models = await openModels(config);
+    try {
+      const clash = models.manifest.models.find((m) => m.name === name);
+      const { OWN_PACKAGE } = await import('../wake-train/train/export.js');
+      if (clash !== undefined && clash.source.package !== OWN_PACKAGE) {
+        throw usage(
+          `--name ${name} is ${clash.source.package}'s ${clash.kind} in the models manifest; choose another name (e.g. ${name}_own)`,
+        );
+      }
+      const featureModels = {
+        melspectrogram: await models.get('melspectrogram', 'wake-features'),
+        embedding: await models.get('embedding', 'wake-features'),
+      };
+      const featureModelSha256 = ['melspectrogram', 'embedding'].map(
+        (m) => findModel(models.manifest, m, 'wake-features').sha256,
+      );
+      // openWakeWord's head for the same words, if there is one: measured on the same test audio.
+      const peer = models.manifest.models.find(
+        (m) =>
+          m.kind === 'wake-head' &&
+          m.source.package !== OWN_PACKAGE &&
+          m.phrase?.trim().toLowerCase() === phrase,
+      );
+      const pretrained =
+        peer === undefined
+          ? undefined
+          : {
+              name: peer.name,
+              model: await models.get(peer.name, 'wake-head'),
+              configuredThreshold: thresholdFor(config.wake, peer.name),
+            };
+
+      // Heavy modules (TF.js, the trainer) load only when training.
+      const { useBackend } = await import('../vision/detector/tfjs.js');
+      const { createOnnxLoader } = await import('../inference/onnx.js');
+      const { trainWake } = await import('../wake-train/train/pipeline.js');
+      const { summaryOf } = await import('../wake-train/train/report.js');
+      const { StderrProgress } = await import('../wake-train/train/progress.js');
+      const tfjsBackend = await useBackend(config.vision.backend, log);
+      const load = createOnnxLoader({ modelsDir: outDir });
+
+      const report = await untilInterrupted((signal) =>
+        trainWake(
+          {
+            phrase,
+            name,
+            seed,
+            size: values.smoke === true ? 'smoke' : 'full',
+            outDir,
+            sourcePath: relative(PACKAGE_ROOT, join(outDir, `${name}.onnx`)),
+            cacheDir: join(PACKAGE_ROOT, '.cache'),
+            rootDir: PACKAGE_ROOT,
+            refractoryMs: config.wake.refractoryMs,
+            progress: new StderrProgress(),
+            signal,
+          },
+          {
+            featureModels,
+            featureModelSha256,
+            loadHead: (entry: ModelEntry): Promise<InferenceModel> => load(entry),
+            ...(pretrained === undefined ? {} : { pretrained }),
+            tfjsBackend,
+            packageVersion: PACKAGE_VERSION,
+            licence: packageLicence(),
+          },
+        ),
+      );
+      // Written into the models folder: its entry goes into the manifest, so the runtime can load it.
+      const manifestFile = join(outDir, MANIFEST_FILE);
+      const registered = outDir === models.dir;
+      if (registered) await upsertManifestEntry(manifestFile, report.model);
+      const summary = summaryOf(report);
+      if (values.json === true) {
+        out(
+          JSON.stringify({
+            ...summary,
+            seconds: report.seconds,
+            files: report.files,
+            manifestEntry: report.model,
+            manifestWritten: registered,
+          }),
+        );
+      } else {
+        const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+        const lines = (h: HeadSummary, label: string): void => {
+          out(`${label}: threshold ${h.threshold} (chosen on val: FA/h <= 0.5 over all val negatives)`);
+          out(`  val:  FRR ${pct(h.val.frr)} at ${h.val.faPerHour} false accepts per hour`);
+          out(`  test: FRR ${pct(h.test.frr)} at ${h.test.faPerHour} false accepts per hour`);
+          const o = h.ordinaryAudio;
+          if (o !== undefined) {
+            out(
+              `  counting ordinary audio only (threshold ${o.threshold}): test FRR ${pct(o.test.frr)} at ${o.test.faPerHour} FA/h, ${o.testNearMisses.fired} of ${o.testNearMisses.clips} near-miss clips fire`,
+            );
+          }
+        };
+        lines(summary, `${name} ("${phrase}")`);
+        if (summary.pretrained !== undefined)
+          lines(summary.pretrained, `${summary.pretrained.name} (pretrained, same audio)`);
+        out(
+          `  wrote ${report.files.onnx}, ${report.files.report}, ${report.files.det} in ${report.seconds.total} s`,
+        );
+        if (registered)
+          out(
+            `  ${relative(PACKAGE_ROOT, manifestFile)}: entry "${name}" written (threshold ${report.model.threshold ?? '?'})`,
+          );
+        else {
+          out('models manifest entry (add it to models/manifest.json to use the head):');
+          out(JSON.stringify(report.model, null, 2));
+        }
+      }
+      return 0;
+    } finally {
+      await models.close();
+    }
+  },
+};
+
+/** The licence our own heads carry: this package's, from its package.json. */
+function packageLicence(): string {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { license?: unknown };
+  return typeof pkg.license === 'string' && pkg.license !== '' ? pkg.license : 'UNLICENSED';
+}
+
+/** Puts `entry` into the manifest in place of one of the same name (ours only), atomically. */
+async function upsertManifestEntry(file: string, entry: ModelEntry): Promise<void> {
+  const manifest = await loadManifest(dirname(file));
+  const models = manifest.models.filter((m) => m.name !== entry.name);
+  const at = manifest.models.findIndex((m) => m.name === entry.name);
+  models.splice(at === -1 ? models.length : at, 0, entry);
+  await writeFileAtomic(file, `${JSON.stringify({ models }, null, 2)}\n`);
+}

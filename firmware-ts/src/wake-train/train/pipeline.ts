@@ -1,0 +1,309 @@
+/**
+ * `glasses train-wake` end to end: data -> features -> labels -> training -> threshold -> export ->
+ * verification -> report. Models and loaders come in through `deps` (the command builds them), so
+ * nothing here opens an onnxruntime session of its own.
+ */
+import { promises as fs } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { InferenceModel } from '../../inference/model.js';
+import type { ModelEntry } from '../../models/manifest.js';
+import type { WakeFeatureModels } from '../../wake/features.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
+import type { DataSize, WakeDataIndex } from '../data/dataset.js';
+import { generateWakeData } from '../data/generate.js';
+import type { SizePlan } from '../data/plan.js';
+import { renderDetPng } from '../det.js';
+import { DETECTOR_WARMUP_FRAMES, windowRow, type EmbeddingStore } from './embeddings.js';
+import { WakeTrainError } from './errors.js';
+import { evaluateHead } from './assess.js';
+import { clipsOf, modelScorer, type WindowScorer } from './evaluate.js';
+import { loadExported, verifyExport, writeHeadOnnx } from './export.js';
+import { loadOrComputeFeatures } from './feature-cache.js';
+import { labelWindows, POSITIVE_AFTER_END_MS, type LabelledSplit, type Split } from './labels.js';
+import type { ProgressSink } from './progress.js';
+import { forReport, splitCounts, type HeadEvaluation, type TrainReport } from './report.js';
+import { THRESHOLD_RULE } from './threshold.js';
+import { trainHead, TRAIN_PRESETS, type TrainConfig } from './trainer.js';
+
+export interface TrainWakeOptions {
+  /** The words, e.g. "hey quark". */
+  phrase: string;
+  /** Manifest name and file stem, e.g. hey_quark. */
+  name: string;
+  seed: number;
+  size: DataSize;
+  /** Where the .onnx, .report.json and .det.png go. */
+  outDir: string;
+  /** `source.path` of the manifest entry: the file's path in the repository. */
+  sourcePath: string;
+  /** Root of the caches: data under wake-data/, features under wake-features/. */
+  cacheDir: string;
+  /** Paths in the report are relative to this (the package root), so a committed report names no machine. */
+  rootDir: string;
+  /** The detector's refractory period, for counting false accepts as the runtime would. */
+  refractoryMs: number;
+  progress: ProgressSink;
+  signal?: AbortSignal;
+  /** Overrides of the data plan and training settings (tests). */
+  dataPlan?: Partial<SizePlan>;
+  train?: Partial<Omit<TrainConfig, 'seed'>>;
+}
+
+export interface TrainWakeDeps {
+  featureModels: WakeFeatureModels;
+  /** sha256 of the melspectrogram and embedding files: part of the feature cache key. */
+  featureModelSha256: readonly string[];
+  /** The runtime's ONNX loader over `outDir` (checks size, sha256 and tensor names against the entry). */
+  loadHead: (entry: ModelEntry) => Promise<InferenceModel>;
+  /** openWakeWord's head for the same words, to compare on the same audio. */
+  pretrained?: { name: string; model: InferenceModel; configuredThreshold: number };
+  tfjsBackend: string;
+  packageVersion: string;
+  licence: string;
+}
+
+const SPLITS: readonly Split[] = ['train', 'val', 'test'];
+
+export function dataDirFor(cacheDir: string, phrase: string, size: DataSize, seed: number): string {
+  return join(
+    cacheDir,
+    'wake-data',
+    `${phrase
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')}-${size}-seed${seed}`,
+  );
+}
+
+export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps): Promise<TrainReport> {
+  const { progress, signal } = options;
+  const started = performance.now();
+  const seconds = { data: 0, features: 0, training: 0, evaluation: 0, export: 0, total: 0 };
+  const lap = (from: number): number => Math.round((performance.now() - from) / 100) / 10;
+
+  // Data.
+  let t = performance.now();
+  const dataDir = dataDirFor(options.cacheDir, options.phrase, options.size, options.seed);
+  progress.stage('data', dataDir);
+  const index = await generateWakeData({
+    phrase: options.phrase,
+    seed: options.seed,
+    size: options.size,
+    dir: dataDir,
+    onProgress: (p) => {
+      progress.update(p.done, p.total, p.stage);
+    },
+    ...(signal === undefined ? {} : { signal }),
+    ...(options.dataPlan === undefined ? {} : { plan: options.dataPlan }),
+  });
+  seconds.data = lap(t);
+  progress.done(`${index.clips.length} clips`);
+
+  // Features.
+  t = performance.now();
+  progress.stage('features');
+  const features = await loadOrComputeFeatures({
+    dataDir,
+    index,
+    models: deps.featureModels,
+    modelSha256: deps.featureModelSha256,
+    cacheDir: join(options.cacheDir, 'wake-features'),
+    onProgress: (done, total) => {
+      progress.update(done, total, 's of audio');
+    },
+    ...(signal === undefined ? {} : { signal }),
+  });
+  seconds.features = lap(t);
+  progress.done(features.cached ? 'from the cache' : `cached as ${features.key}`);
+  const store = features.store;
+
+  const labelled = {} as Record<Split, LabelledSplit>;
+  for (const split of SPLITS) labelled[split] = labelWindows(index, store, split);
+  checkSplits(index, labelled);
+
+  // Training.
+  t = performance.now();
+  const config: TrainConfig = { ...TRAIN_PRESETS[options.size], ...options.train, seed: options.seed };
+  progress.stage(
+    'training',
+    `${labelled.train.positives.rows.length} positive and ${labelled.train.negatives.rows.length} negative windows`,
+  );
+  let trained;
+  try {
+    trained = await trainHead(store, labelled.train, config, {
+      onProgress: (p) => {
+        progress.update(p.step, p.steps, 'steps', `round ${p.round}, loss ${p.loss.toFixed(4)}`);
+      },
+      ...(signal === undefined ? {} : { signal }),
+    });
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('training diverged')) {
+      throw new WakeTrainError('E_WAKE_TRAIN', `${options.name}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+  const head = trained.head;
+  seconds.training = lap(t);
+  progress.done(`loss ${trained.epochs[trained.epochs.length - 1]?.loss.toFixed(4) ?? '?'}`);
+
+  try {
+    // Evaluation: the same function for our head and the pretrained one.
+    t = performance.now();
+    const assess = (name: string, scorer: WindowScorer, configured?: number): Promise<HeadEvaluation> =>
+      evaluateHead(index, store, scorer, {
+        name,
+        refractoryMs: options.refractoryMs,
+        progress,
+        ...(configured === undefined ? {} : { configuredThreshold: configured }),
+        ...(signal === undefined ? {} : { signal }),
+      });
+    const ours = await assess(options.name, (x, n) => head.predict(x, n));
+    const pretrained =
+      deps.pretrained === undefined
+        ? undefined
+        : await assess(
+            deps.pretrained.name,
+            modelScorer(deps.pretrained.model),
+            deps.pretrained.configuredThreshold,
+          );
+    seconds.evaluation = lap(t);
+
+    // Export and verification.
+    t = performance.now();
+    progress.stage('export');
+    const exported = await writeHeadOnnx(await head.weights(), {
+      name: options.name,
+      phrase: options.phrase,
+      outDir: options.outDir,
+      packageVersion: deps.packageVersion,
+      licence: deps.licence,
+      sourcePath: options.sourcePath,
+      threshold: ours.threshold,
+      metadata: {
+        phrase: options.phrase,
+        threshold: String(ours.threshold),
+        seed: String(options.seed),
+        data: `${options.size} seed ${options.seed} generator v${index.version}`,
+      },
+    });
+    const onnx = await loadExported(deps.loadHead, exported);
+    let verification;
+    try {
+      verification = await verifyExport(head, onnx, store, allWindowRows(index, store, 'val'), {
+        onProgress: (done, total) => {
+          progress.update(done, total, 'validation windows');
+        },
+        ...(signal === undefined ? {} : { signal }),
+      });
+    } finally {
+      await onnx.release();
+    }
+    seconds.export = lap(t);
+    progress.done(
+      `max |ONNX - TF.js| ${verification.maxAbsDiff.toExponential(2)} on ${verification.windows} windows`,
+    );
+
+    const files = {
+      onnx: exported.file,
+      report: join(options.outDir, `${options.name}.report.json`),
+      det: join(options.outDir, `${options.name}.det.png`),
+    };
+    seconds.total = lap(started);
+    const report: TrainReport = {
+      name: options.name,
+      phrase: options.phrase,
+      seed: options.seed,
+      size: options.size,
+      createdWith: {
+        package: 'glasses-runtime',
+        version: deps.packageVersion,
+        node: process.version,
+        tfjsBackend: deps.tfjsBackend,
+      },
+      data: {
+        dir: relative(options.rootDir, dataDir),
+        generatorVersion: index.version,
+        tools: index.tools,
+        nearMisses: index.nearMisses,
+        splits: {
+          train: splitCounts(index, 'train', labelled.train),
+          val: splitCounts(index, 'val', labelled.val),
+          test: splitCounts(index, 'test', labelled.test),
+        },
+      },
+      features: { cacheKey: features.key, cached: features.cached },
+      labels: {
+        positiveWindows: `positive clips: the windows scored from the phrase end to ${POSITIVE_AFTER_END_MS} ms after it; the rest of the clip is not trained on`,
+        negativeWindows: `every window of every negative clip (the first ${DETECTOR_WARMUP_FRAMES} frames excepted, as the detector skips them), weighted by the clip's weight`,
+      },
+      training: { config, rounds: trained.rounds, epochs: trained.epochs },
+      thresholdRule: THRESHOLD_RULE,
+      refractoryMs: options.refractoryMs,
+      head: forReport(ours),
+      ...(pretrained === undefined ? {} : { pretrained: forReport(pretrained) }),
+      verification,
+      model: exported.entry,
+      files: {
+        onnx: relative(options.rootDir, files.onnx),
+        report: relative(options.rootDir, files.report),
+        det: relative(options.rootDir, files.det),
+      },
+      seconds,
+    };
+    await writeFileAtomic(files.report, `${JSON.stringify(report, null, 2)}\n`);
+    await renderDetPng(
+      [
+        { label: 'test', points: ours.det.test },
+        { label: 'val', points: ours.det.val },
+        ...(ours.ordinaryAudio === undefined
+          ? []
+          : [{ label: 'test w/o near-misses', points: ours.ordinaryAudio.det.test }]),
+        ...(pretrained === undefined
+          ? []
+          : [{ label: `${pretrained.name} test`, points: pretrained.det.test }]),
+      ],
+      {
+        marked: { threshold: ours.threshold, frr: ours.test.frr, faPerHour: ours.test.faPerHour },
+        title: `${options.name} ("${options.phrase}"): threshold chosen on val, marked on test`,
+      },
+      files.det,
+    );
+    await fs.access(files.det);
+    return report;
+  } finally {
+    head.dispose();
+  }
+}
+
+/** Every window the detector scores in a split's clips. */
+export function allWindowRows(index: WakeDataIndex, store: EmbeddingStore, split: Split): Uint32Array {
+  const rows: number[] = [];
+  for (const label of ['pos', 'neg'] as const) {
+    for (const c of clipsOf(index, split, label)) {
+      const span = store.clips[c];
+      if (span === undefined) continue;
+      for (let f = DETECTOR_WARMUP_FRAMES + 1; f <= span.frames; f++) rows.push(windowRow(span, f));
+    }
+  }
+  return Uint32Array.from(rows);
+}
+
+/** Each split must have positives and negatives, or its figures mean nothing. */
+function checkSplits(index: WakeDataIndex, labelled: Record<Split, LabelledSplit>): void {
+  for (const split of SPLITS) {
+    const l = labelled[split];
+    const missing =
+      l.positives.rows.length === 0
+        ? 'positive windows'
+        : l.negatives.rows.length === 0
+          ? 'negative windows'
+          : undefined;
+    if (missing !== undefined) {
+      throw new WakeTrainError(
+        'E_WAKE_TRAIN',
+        `wake data for "${index.phrase}" (seed ${index.seed}, ${index.size}): the ${split} split has no ${missing}`,
+        { details: { split } },
+      );
+    }
+  }
+}
