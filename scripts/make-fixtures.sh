@@ -18,6 +18,8 @@ SCRIPT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/$(basename -- "${BASH
 ROOT=$(cd -- "$(dirname -- "$SCRIPT")/.." && pwd)
 OUT=$ROOT/test/fixtures/generated
 SAMPLES=$ROOT/firmware-ts/assets/samples
+# The runtime's default wake phrase (config wake.phrases), said in the demo and the loop's fixtures.
+DEFAULT_WAKE="hey quark"
 STAMP=$OUT/.stamp
 
 force=0
@@ -117,7 +119,7 @@ gap() { echo "|sox -R -D -n -r 16000 -c 1 -p trim 0 $1"; }
 #   command: the cloud answers it); wake and then nothing (no-speech timeout).
 scenario() {
   local w t b h l q i p buy y o s
-  w=$(speak en-us 150 50 "hey jarvis")
+  w=$(speak en-us 150 50 "$DEFAULT_WAKE")
   i=$(speak en-us 160 50 "what is this")
   p=$(speak en-us 160 50 "how much is this")
   buy=$(speak en-us 160 50 "buy this")
@@ -140,26 +142,28 @@ scenario() {
 
 write_samples() {
   local a b
-  a=$(speak en-us 165 50 "hey jarvis")
+  a=$(speak en-us 165 50 "$DEFAULT_WAKE")
   b=$(speak en-us 165 50 "what time is it")
-  emit "$SAMPLES/hey_jarvis_what_time.wav" \
+  emit "$SAMPLES/${DEFAULT_WAKE// /_}_what_time.wav" \
     "${SOX[@]}" "$a" "|sox -R -D -n -r 16000 -c 1 -p trim 0 0.7" "$b" "${FMT[@]}" @OUT@ pad 0.5 0.5
   clip en-gb-x-rp 165 50 "please send me the report by friday" "$SAMPLES/ordinary_sentence.wav"
   clip en-us+f3 165 60 "alexa" "$SAMPLES/alexa.wav"
-  # The phrase alone, with exactly 1 s of silence each side: `glasses bench wake` measures detection
-  # latency from the end of its speech.
+  # Each phrase alone, with exactly 1 s of silence each side: `glasses selftest` checks the configured
+  # phrase on its own sample; `glasses bench wake` measures detection latency from the end of its
+  # speech (on hey jarvis, the phrase the openWakeWord peer has a head for).
+  clip en-us 150 50 "$DEFAULT_WAKE" "$SAMPLES/${DEFAULT_WAKE// /_}.wav"
   clip en-us 150 50 "hey jarvis" "$SAMPLES/hey_jarvis.wav"
   scenario "$SAMPLES/scenario.wav"
   # `glasses bench cloud`: five open questions, each after the wake phrase, 12 s apart (answers from
   # the development cloud take 5-8 s to say).
   local w qs=() q
-  w=$(speak en-us 150 50 "hey jarvis")
+  w=$(speak en-us 150 50 "$DEFAULT_WAKE")
   for q in "what is the capital of france" "how far away is the moon" "who wrote the book hamlet" \
     "what should i cook tonight" "why is the sky blue"; do
     qs+=("$w" "$(gap 0.4)" "$(speak en-us 160 50 "$q")" "$(gap 12)")
   done
   emit "$SAMPLES/cloud_questions.wav" "${SOX[@]}" "${qs[@]}" "${FMT[@]}" @OUT@ pad 1 0
-  echo "make-fixtures: wrote 6 samples to ${SAMPLES#"$ROOT"/}/"
+  echo "make-fixtures: wrote 7 samples to ${SAMPLES#"$ROOT"/}/"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -283,7 +287,7 @@ done
 # --- the cloud through the loop (test/integration/cloud/loop-faults.test.ts) ------------------------------
 # question.wav: wake + an open question, then 8 s for the answer or its fallback.
 # order.wav: wake + "order a coffee", the offer (about 8 s to say), "yes", then 8 s for the order.
-cw=$(speak en-us 150 50 "hey jarvis")
+cw=$(speak en-us 150 50 "$DEFAULT_WAKE")
 emit "$OUT/speech/cloud/question.wav" "${SOX[@]}" "$cw" "$(gap 0.4)" \
   "$(speak en-us 160 50 "what is the capital of france")" "$(gap 8)" "${FMT[@]}" @OUT@ pad 1 0
 emit "$OUT/speech/cloud/order.wav" "${SOX[@]}" "$cw" "$(gap 0.4)" "$(speak en-us 160 50 "order a coffee")" \

@@ -4,7 +4,7 @@
  */
 import { connectCloud, type CloudSide } from './cloud/connect.js';
 import { thresholdFor, type FrozenConfig } from './config.js';
-import { openModels, type ModelKind, type ModelSet } from './inference/model-set.js';
+import { openModels, trainedThreshold, type ModelKind, type ModelSet } from './inference/model-set.js';
 import type { InferenceModel } from './inference/model.js';
 import { AlsaMic } from './hal/alsa-mic.js';
 import { AplaySpeaker } from './hal/aplay-speaker.js';
@@ -87,7 +87,7 @@ export async function createWakeEngine(
       heads.push({
         phrase,
         model: await get(phrase, 'wake-head'),
-        threshold: thresholdFor(config.wake, phrase),
+        threshold: thresholdFor(config.wake, phrase, trainedThreshold(models.manifest, phrase)),
       });
     }
     let vadGate: VadGate | undefined;

@@ -117,7 +117,7 @@ describe('glasses wake --mic', () => {
     const cli = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
     const child = spawn(
       process.execPath,
-      [cli, 'wake', '--log-level', 'warn', '--mic', devices.captureDevice],
+      [cli, 'wake', '--log-level', 'warn', '--phrase', 'hey_jarvis', '--mic', devices.captureDevice],
       {
         env: devices.env,
         stdio: ['ignore', 'pipe', 'pipe'],

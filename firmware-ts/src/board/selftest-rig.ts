@@ -21,6 +21,7 @@ import {
   type ModelSet,
   type VisionEngine,
 } from '../main.js';
+import { trainedThreshold } from '../inference/model-set.js';
 import { loadManifest, verifiedModelPath } from '../models/manifest.js';
 import { fromRoot } from '../paths.js';
 import { decodeImage, toOriginalBox } from '../vision/frame.js';
@@ -130,8 +131,9 @@ export class BoardRig implements SelftestRig {
     );
     try {
       const thresholds: Record<string, number> = {};
+      const { manifest } = await this.openModels();
       for (const phrase of engine.detector.phrases)
-        thresholds[phrase] = thresholdFor(this.config.wake, phrase);
+        thresholds[phrase] = thresholdFor(this.config.wake, phrase, trainedThreshold(manifest, phrase));
       const audio = await readWavAs16kMono(file);
       const detections: WakeRun['detections'] = [];
       for (const chunk of splitChunks(audio.pcm, WAKE_CHUNK_SAMPLES)) {

@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GlassesError } from '../errors.js';
 import type { Log } from '../log.js';
-import { loadManifest, MANIFEST_FILE as MODELS_MANIFEST, verifiedModelPath } from '../models/manifest.js';
+import { loadConfig } from '../config.js';
+import {
+  loadManifest,
+  MANIFEST_FILE as MODELS_MANIFEST,
+  verifiedModelPath,
+  type ModelEntry,
+} from '../models/manifest.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
 import { loadOrCreateKeyPair, writeSignedManifest } from './manifest.js';
@@ -37,6 +43,11 @@ export interface BuildOptions {
   log?: Log;
   /** The source checkout to build (after `npm ci`); the package root by default. */
   root?: string;
+  /**
+   * Also carry models whose licence forbids commercial use (openWakeWord's pretrained heads), for
+   * development boards. Off by default: a production bundle has only models it may ship.
+   */
+  nonCommercial?: boolean;
 }
 
 export interface BuildResult {
@@ -46,6 +57,9 @@ export interface BuildResult {
   arch: string;
   /** Files listed in MANIFEST.json. */
   files: number;
+  /** Models in the bundle, and those left out for their non-commercial licence. */
+  models: string[];
+  leftOutModels: string[];
   /** Size of the .tar.gz. */
   bytes: number;
   /** Size of the unpacked bundle, and node_modules before and after pruning. */
@@ -91,16 +105,36 @@ async function compile(root: string, outDir: string): Promise<void> {
   await runTool(process.execPath, args, root, { what: 'the TypeScript compiler (tsc)' });
 }
 
+/** A licence that forbids commercial use (Creative Commons NC), e.g. openWakeWord's pretrained heads. */
+export function isNonCommercial(entry: Pick<ModelEntry, 'licence'>): boolean {
+  return /(^|-)NC(-|$)/i.test(entry.licence);
+}
+
 /**
- * Copies models/manifest.json and every file it lists, each checked against its sha256 and size first
- * (a missing or stale model fails the build with E_MODEL_* and "run npm run models").
+ * Copies the models and a manifest of them, each file checked against its sha256 and size first
+ * (a missing or stale model fails the build with E_MODEL_* and "run npm run models"). Models under a
+ * non-commercial licence stay out unless asked for; a bundle whose default wake phrase would be one
+ * of them is refused, since it could not start.
  */
-async function stageModels(root: string, to: string): Promise<number> {
+async function stageModels(
+  root: string,
+  to: string,
+  nonCommercial: boolean,
+): Promise<{ models: string[]; leftOut: string[] }> {
   const from = join(root, 'models');
   const manifest = await loadManifest(from);
+  const kept = manifest.models.filter((m) => nonCommercial || !isNonCommercial(m));
+  const leftOut = manifest.models.filter((m) => !kept.includes(m)).map((m) => m.name);
+  const missing = loadConfig({ env: {} }).wake.phrases.filter((p) => !kept.some((m) => m.name === p));
+  if (missing.length > 0)
+    throw new GlassesError(
+      'E_BUNDLE_BUILD',
+      `the default wake phrase ${missing.join(', ')} is not a model the bundle may carry (non-commercial licence); build with --non-commercial-models for a development board`,
+      { details: { models: missing } },
+    );
   await fs.mkdir(to, { recursive: true });
-  await fs.copyFile(join(from, MODELS_MANIFEST), join(to, MODELS_MANIFEST));
-  for (const m of manifest.models) {
+  await fs.writeFile(join(to, MODELS_MANIFEST), `${JSON.stringify({ models: kept }, null, 2)}\n`);
+  for (const m of kept) {
     const source = await verifiedModelPath(from, m);
     await fs.mkdir(dirname(join(to, m.file)), { recursive: true });
     await fs.copyFile(source, join(to, m.file));
@@ -109,7 +143,7 @@ async function stageModels(root: string, to: string): Promise<number> {
   await fs.copyFile(join(from, 'README.md'), join(to, 'README.md')).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   });
-  return manifest.models.length;
+  return { models: kept.map((m) => m.name), leftOut };
 }
 
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
@@ -132,7 +166,16 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     // First the cheap checks: a stale model fails the build before a minute of compiling and npm.
     log?.info({ step: 'assets' }, 'copying assets and checking models against models/manifest.json');
     await copyTree(join(root, 'firmware-ts', 'assets'), join(bundle, 'firmware-ts', 'assets'));
-    const models = await stageModels(root, join(bundle, 'models'));
+    const { models, leftOut } = await stageModels(
+      root,
+      join(bundle, 'models'),
+      options.nonCommercial === true,
+    );
+    if (leftOut.length > 0)
+      log?.info(
+        { leftOut },
+        'left out models under a non-commercial licence (--non-commercial-models adds them)',
+      );
 
     log?.info({ step: 'compile' }, 'compiling TypeScript and installing node_modules');
     // tsc is CPU-bound and npm ci mostly waits on disk and network: side by side they save ~15 s.
@@ -152,7 +195,10 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const manifest = await writeSignedManifest(bundle, { version: pkg.version, arch }, keys.privateKeyPem);
     const unpackedBytes = await treeBytes(bundle);
 
-    log?.info({ step: 'pack', files: manifest.files.length, models, mb: mb(unpackedBytes) }, 'packing');
+    log?.info(
+      { step: 'pack', files: manifest.files.length, models: models.length, mb: mb(unpackedBytes) },
+      'packing',
+    );
     const packed = await packBundle(bundle, top, join(outDir, `${top}.tar.gz`));
     return {
       file: packed.file,
@@ -160,6 +206,8 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
       version: pkg.version,
       arch,
       files: manifest.files.length,
+      models,
+      leftOutModels: leftOut,
       bytes: packed.bytes,
       unpackedBytes,
       nodeModules,

@@ -17,6 +17,11 @@ export interface ModelSet {
   close(): Promise<void>;
 }
 
+/** The threshold a wake head's training chose (our own heads carry one in the manifest). */
+export function trainedThreshold(manifest: Manifest, phrase: string): number | undefined {
+  return manifest.models.find((m) => m.name === phrase && m.kind === 'wake-head')?.threshold;
+}
+
 export async function openModels(config: FrozenConfig): Promise<ModelSet> {
   const modelsDir = fromRoot(config.models.dir);
   const manifest = await loadManifest(modelsDir);

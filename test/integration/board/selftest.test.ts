@@ -63,9 +63,9 @@ describe('glasses selftest', () => {
 
   it('reports what the pipeline saw: the wake phrase, fruit with boxes inside the photo, the price', () => {
     const { wake, objects, text } = absentReport;
-    expect(wake?.file).toBe(join(SAMPLES_DIR, 'hey_jarvis.wav'));
-    expect(wake?.detections.map((d) => d.phrase)).toEqual(['hey_jarvis']);
-    expect(wake?.peaks.hey_jarvis).toBeGreaterThan(0.9);
+    expect(wake?.file).toBe(join(SAMPLES_DIR, 'hey_quark.wav'));
+    expect(wake?.detections.map((d) => d.phrase)).toEqual(['hey_quark']);
+    expect(wake?.peaks.hey_quark).toBeGreaterThan(0.9);
     expect(objects?.detector).toBe('centernet');
     expect(objects?.objects.length).toBeGreaterThan(0);
     for (const o of objects?.objects ?? []) {
@@ -80,7 +80,7 @@ describe('glasses selftest', () => {
   });
 
   it('opens the configured microphone, speaker and camera when they are there; the same samples give the same answers', async () => {
-    const { pcm } = await readWavAs16kMono(join(SAMPLES_DIR, 'hey_jarvis.wav'));
+    const { pcm } = await readWavAs16kMono(join(SAMPLES_DIR, 'hey_quark.wav'));
     const captureRaw = join(dir, 'capture.raw');
     const playbackRaw = join(dir, 'playback.raw');
     // The sample opens with 1 s of digital silence, which the mic check rightly calls a muted mic:
@@ -157,7 +157,7 @@ describe('glasses selftest', () => {
     );
     expect(r.stdout).toMatch(/^models load\s+FAIL\s+E_MODEL_CHECKSUM: .*hey_rhasspy/m);
     // The default phrase's own models are intact, so its check still passes.
-    expect(r.stdout).toMatch(/^wake phrase\s+PASS\s+hey_jarvis at /m);
+    expect(r.stdout).toMatch(/^wake phrase\s+PASS\s+hey_quark at /m);
     expect(lines.at(-1)).toBe('selftest FAILED: 2 failed, 3 passed, 3 skipped');
   });
 

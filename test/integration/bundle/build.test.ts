@@ -238,10 +238,20 @@ describe('glasses build, for real, both targets', () => {
       expect(existsSync(join(dir, 'dist/firmware-ts/src/cli.js'))).toBe(true);
       expect(walk(join(dir, 'dist')).filter((f) => !f.endsWith('.js'))).toEqual([]); // no maps, no stale files
       const models = JSON.parse(readFileSync(join(dir, 'models/manifest.json'), 'utf8')) as {
-        models: { file: string }[];
+        models: { name: string; file: string; licence: string }[];
       };
       for (const m of models.models) expect(existsSync(join(dir, 'models', m.file)), m.file).toBe(true);
-      expect(existsSync(join(dir, 'firmware-ts/assets/samples/hey_jarvis.wav'))).toBe(true);
+      // openWakeWord's pretrained heads are for non-commercial use: a production bundle leaves them out.
+      expect(models.models.map((m) => m.licence)).not.toContain('CC-BY-NC-SA-4.0');
+      expect(builds[arch].leftOutModels.sort()).toEqual([
+        'alexa',
+        'hey_jarvis',
+        'hey_mycroft',
+        'hey_rhasspy',
+      ]);
+      expect(existsSync(join(dir, 'models/hey_jarvis_v0.1.onnx'))).toBe(false);
+      expect(models.models.map((m) => m.name)).toContain('hey_quark');
+      expect(existsSync(join(dir, 'firmware-ts/assets/samples/hey_quark.wav'))).toBe(true);
       const unit = readFileSync(join(dir, 'firmware-ts/assets/board/glasses.service'), 'utf8');
       expect(unit).toMatch(
         /^ExecStart=\/usr\/bin\/node \/opt\/glasses\/current\/dist\/firmware-ts\/src\/cli\.js run$/m,
@@ -261,7 +271,7 @@ describe('glasses build, for real, both targets', () => {
 
   it('the x64 bundle runs on its own: the wake word in a bundled sample is found', async () => {
     const dir = dirs.x64;
-    const sample = join(dir, 'firmware-ts/assets/samples/hey_jarvis.wav');
+    const sample = join(dir, 'firmware-ts/assets/samples/hey_quark.wav');
     const r = await run([join(dir, 'dist/firmware-ts/src/cli.js'), 'wake', '--log-level', 'warn', sample]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -269,6 +279,6 @@ describe('glasses build, for real, both targets', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { phrase: string; file: string });
-    expect(hits.map((h) => h.phrase)).toContain('hey_jarvis');
+    expect(hits.map((h) => h.phrase)).toContain('hey_quark');
   });
 });

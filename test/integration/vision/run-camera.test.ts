@@ -16,11 +16,11 @@ const CLI = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
 const SPEECH = join(PACKAGE_ROOT, 'test', 'fixtures', 'generated', 'speech', 'commands');
 const dir = mkdtempSync(join(tmpdir(), 'run-camera-'));
 
-/** "hey jarvis" then the command, as one WAV. */
+/** The default wake phrase ("hey quark") then the command, as one WAV. */
 function request(command: string): string {
   const out = join(dir, `${command}.wav`);
   execFileSync('sox', [
-    join(SAMPLES_DIR, 'hey_jarvis.wav'),
+    join(SAMPLES_DIR, 'hey_quark.wav'),
     join(SPEECH, `${command}__en-us_160.wav`),
     '-r',
     '16000',

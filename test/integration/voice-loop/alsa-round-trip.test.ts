@@ -20,12 +20,12 @@ const dir = mkdtempSync(join(tmpdir(), 'loop-alsa-'));
 let savedAlsaPath: string | undefined;
 let devices: Awaited<ReturnType<typeof makeAlsaFileDevices>>;
 
-/** "hey jarvis", a short pause, the request, then silence; as raw S16_LE for the capture device. */
+/** The default wake phrase ("hey quark"), a short pause, the request, then silence; as raw S16_LE for the capture device. */
 function speakRequest(request: string): void {
   const wav = join(dir, 'request.wav');
   execFileSync('sh', [
     '-c',
-    `espeak-ng -v en-us -s 150 -w "${dir}/w.wav" "hey jarvis" && espeak-ng -v en-us -s 160 -w "${dir}/r.wav" "${request}" && ` +
+    `espeak-ng -v en-us -s 150 -w "${dir}/w.wav" "hey quark" && espeak-ng -v en-us -s 160 -w "${dir}/r.wav" "${request}" && ` +
       `sox -R -D "${dir}/w.wav" -r 16000 -c 1 -b 16 "${dir}/w16.wav" && sox -R -D "${dir}/r.wav" -r 16000 -c 1 -b 16 "${dir}/r16.wav" && ` +
       `sox -R -D "${dir}/w16.wav" "|sox -n -r 16000 -c 1 -p trim 0 0.4" "${dir}/r16.wav" "${wav}" pad 1 3`,
   ]);

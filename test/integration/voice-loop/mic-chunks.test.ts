@@ -1,6 +1,6 @@
 /**
  * A mic read after the loop fell behind hands over seconds of audio at once (a busy board, a pipe
- * that filled). The loop must hear the same thing as from 80 ms reads: here "hey jarvis, what time
+ * that filled). The loop must hear the same thing as from 80 ms reads: here "hey quark, what time
  * is it" in one piece once failed with "I didn't hear anything", capture having begun after it all.
  */
 import { mkdtempSync } from 'node:fs';
@@ -19,7 +19,7 @@ async function run(chunkSamples: number): Promise<RunEvent[]> {
   const clock = createClock('file');
   const events: RunEvent[] = [];
   const loop = await createVoiceLoop(loadConfig({ env: {} }), silentLogger(), {
-    mic: createFileMic(join(SAMPLES_DIR, 'hey_jarvis_what_time.wav'), 'fast', clock, chunkSamples),
+    mic: createFileMic(join(SAMPLES_DIR, 'hey_quark_what_time.wav'), 'fast', clock, chunkSamples),
     speaker: createSpeaker({ file: join(dir, `said-${chunkSamples}.wav`), clock }, silentLogger()),
     pace: 'file',
     clock,

@@ -2,7 +2,7 @@
 import { cpSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildBundle } from '../../../firmware-ts/src/bundle/build.js';
+import { buildBundle, isNonCommercial } from '../../../firmware-ts/src/bundle/build.js';
 import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
 import { removeTempDirs, tempDir } from './helpers.js';
 
@@ -32,6 +32,31 @@ describe('buildBundle', () => {
       buildBundle({ arch: 'arm64', root, outDir, keyDir: join(tempDir(), 'keys') }),
     ).rejects.toMatchObject({ code: 'E_MODEL_CHECKSUM', message: expect.stringContaining(victim) as string });
     expect(readdirSync(outDir)).toEqual([]);
+  });
+
+  it('refuses a bundle whose default wake phrase it may not carry (non-commercial), and writes nothing', async () => {
+    const root = checkout();
+    const file = join(root, 'models/manifest.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as {
+      models: { name: string; licence: string }[];
+    };
+    for (const m of manifest.models) if (m.name === 'hey_quark') m.licence = 'CC-BY-NC-SA-4.0';
+    writeFileSync(file, JSON.stringify(manifest));
+    const outDir = tempDir();
+    await expect(
+      buildBundle({ arch: 'arm64', root, outDir, keyDir: join(tempDir(), 'keys') }),
+    ).rejects.toMatchObject({
+      code: 'E_BUNDLE_BUILD',
+      message: expect.stringMatching(/default wake phrase hey_quark .*--non-commercial-models/) as string,
+    });
+    expect(readdirSync(outDir)).toEqual([]);
+  });
+
+  it('tells non-commercial licences from the others', () => {
+    for (const licence of ['CC-BY-NC-SA-4.0', 'CC-BY-NC-4.0', 'cc-by-nc-nd-4.0'])
+      expect(isNonCommercial({ licence }), licence).toBe(true);
+    for (const licence of ['Apache-2.0', 'MIT', 'UNLICENSED', 'CC-BY-SA-4.0', 'LicenseRef-NCSA'])
+      expect(isNonCommercial({ licence }), licence).toBe(false);
   });
 
   it('refuses an unknown arch from an untyped caller', async () => {
