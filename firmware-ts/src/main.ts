@@ -55,6 +55,8 @@ export interface WakeEngineOptions {
   phrases?: readonly string[];
   /** Overrides config.wake.vadGate.enabled. */
   vadGate?: boolean;
+  /** One score threshold for every head, over the configured and trained ones (from the command line). */
+  threshold?: number;
   onFrame?: (frame: FrameScores) => void;
   /** Wraps every loaded model, e.g. to time it in a benchmark. */
   wrapModel?: (model: InferenceModel, kind: ModelKind) => InferenceModel;
@@ -87,7 +89,8 @@ export async function createWakeEngine(
       heads.push({
         phrase,
         model: await get(phrase, 'wake-head'),
-        threshold: thresholdFor(config.wake, phrase, trainedThreshold(models.manifest, phrase)),
+        threshold:
+          options.threshold ?? thresholdFor(config.wake, phrase, trainedThreshold(models.manifest, phrase)),
       });
     }
     let vadGate: VadGate | undefined;

@@ -100,6 +100,29 @@ describe('glasses CLI', () => {
     expect((await glasses(['nonsense'])).code).toBe(2);
   });
 
+  it('wake --threshold overrides the trained and configured thresholds of a head', async () => {
+    const sample = join(PACKAGE_ROOT, 'firmware-ts', 'assets', 'samples', 'hey_quark_what_time.wav');
+    const r = await glasses([
+      'wake',
+      '--log-level',
+      'warn',
+      '--phrase',
+      'hey_quark',
+      '--threshold',
+      '0.5',
+      sample,
+    ]);
+    expect(r.code).toBe(0);
+    const hits = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { score: number });
+    expect(hits).toHaveLength(1);
+    // It fires as the score crosses 0.5, below the 0.9985 of config and the 0.9995 of the manifest.
+    expect(hits[0]!.score).toBeGreaterThanOrEqual(0.5);
+    expect(hits[0]!.score).toBeLessThan(0.9985);
+  });
+
   it('train-wake will not overwrite a head it did not train, and says what name to use', async () => {
     const r = await glasses(['train-wake', '--phrase', 'hey jarvis', '--log-level', 'warn']);
     expect(r.code).toBe(2);

@@ -84,7 +84,6 @@ async function evalWakeCommand(argv: string[], out: (line: string) => void): Pro
   const trained = trainedThreshold(await loadManifest(fromRoot(config.models.dir)), phrase);
   const chosen = threshold ?? thresholdFor(config.wake, phrase, trained);
   // The engine is built with the threshold evaluated, so its detections are the figures.
-  const wakeConfig = { ...config, wake: { ...config.wake, scoreThreshold: chosen, thresholds: {} } };
   const result = await untilInterrupted((signal) =>
     evalWake({
       phrase,
@@ -93,8 +92,9 @@ async function evalWakeCommand(argv: string[], out: (line: string) => void): Pro
       threshold: chosen,
       refractoryMs: config.wake.refractoryMs,
       openEngine: (onFrame) =>
-        createWakeEngine(wakeConfig, log, {
+        createWakeEngine(config, log, {
           phrases: [phrase],
+          threshold: chosen,
           onFrame,
           ...(values.vad === true ? { vadGate: true } : {}),
         }),

@@ -58,13 +58,10 @@ ${COMMON_USAGE}`,
     }
     const threshold = scoreFlag('wake', 'threshold', values.threshold);
     const { config, log } = boot(values);
-    // --threshold replaces every per-phrase threshold too, so the flag means what it says.
-    const wakeConfig =
-      threshold === undefined
-        ? config
-        : { ...config, wake: { ...config.wake, scoreThreshold: threshold, thresholds: {} } };
-    const engine = await createWakeEngine(wakeConfig, log, {
+    // --threshold replaces every per-phrase and trained threshold too, so the flag means what it says.
+    const engine = await createWakeEngine(config, log, {
       ...(values.phrase === undefined ? {} : { phrases: values.phrase }),
+      ...(threshold === undefined ? {} : { threshold }),
       ...(values.vad === true ? { vadGate: true } : {}),
     });
     try {
