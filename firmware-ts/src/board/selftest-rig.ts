@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { MODEL_SAMPLE_RATE_HZ, splitChunks } from '../audio/chunk.js';
 import { readWavAs16kMono } from '../audio/wav.js';
 import { pixelBox } from '../commands/images.js';
-import { thresholdFor, type FrozenConfig } from '../config.js';
+import type { FrozenConfig } from '../config.js';
 import { GlassesError, isGlassesError } from '../errors.js';
 import { readImageFile } from '../hal/camera.js';
 import type { Log } from '../log.js';
@@ -21,7 +21,6 @@ import {
   type ModelSet,
   type VisionEngine,
 } from '../main.js';
-import { trainedThreshold } from '../inference/model-set.js';
 import { loadManifest, verifiedModelPath } from '../models/manifest.js';
 import { fromRoot } from '../paths.js';
 import { decodeImage, toOriginalBox } from '../vision/frame.js';
@@ -130,10 +129,7 @@ export class BoardRig implements SelftestRig {
       await this.openModels(),
     );
     try {
-      const thresholds: Record<string, number> = {};
-      const { manifest } = await this.openModels();
-      for (const phrase of engine.detector.phrases)
-        thresholds[phrase] = thresholdFor(this.config.wake, phrase, trainedThreshold(manifest, phrase));
+      const { thresholds } = engine.detector;
       const audio = await readWavAs16kMono(file);
       const detections: WakeRun['detections'] = [];
       for (const chunk of splitChunks(audio.pcm, WAKE_CHUNK_SAMPLES)) {

@@ -84,6 +84,11 @@ export class WakeDetector {
     return this.heads.map((h) => h.head.phrase);
   }
 
+  /** The score at which each head fires. */
+  get thresholds(): Record<string, number> {
+    return Object.fromEntries(this.heads.map((h) => [h.head.phrase, h.head.threshold]));
+  }
+
   /** Feeds 16 kHz mono audio of any chunk size; returns the detections it completes. */
   async push(chunk: AudioChunk): Promise<Detection[]> {
     if (chunk.sampleRateHz !== MODEL_SAMPLE_RATE_HZ || chunk.channels !== 1) {

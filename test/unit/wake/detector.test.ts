@@ -34,6 +34,14 @@ async function feed(det: WakeDetector, frames: number, chunk = FRAME_SAMPLES): P
 }
 
 describe('WakeDetector', () => {
+  it('tells the threshold each head fires at', async () => {
+    const { det } = await detector([
+      { phrase: 'hey_quark', scores: [0.1], threshold: 0.9985 },
+      { phrase: 'alexa', scores: [0.1] },
+    ]);
+    expect(det.thresholds).toEqual({ hey_quark: 0.9985, alexa: 0.5 });
+  });
+
   it('fires once when a score rises over the threshold, at the end of that frame', async () => {
     // Head calls start after the warm-up frames: call i is frame WARMUP + 1 + i.
     const { det } = await detector([
