@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PACKAGE_NAME = 'glasses-runtime';
+/** This package's name (package.json). */
+export const PACKAGE_NAME = 'glasses-runtime';
 
 function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

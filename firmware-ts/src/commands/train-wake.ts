@@ -4,7 +4,13 @@ import { dirname, join, relative } from 'node:path';
 import { thresholdFor } from '../config.js';
 import { GlassesError } from '../errors.js';
 import type { InferenceModel } from '../inference/model.js';
-import { findModel, loadManifest, MANIFEST_FILE, type ModelEntry } from '../models/manifest.js';
+import {
+  findModel,
+  loadManifest,
+  MANIFEST_FILE,
+  OWN_MODEL_PACKAGE,
+  type ModelEntry,
+} from '../models/manifest.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { openModels } from '../main.js';
 import { fromRoot, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
@@ -65,8 +71,7 @@ ${COMMON_USAGE}`,
     const models = await openModels(config);
     try {
       const clash = models.manifest.models.find((m) => m.name === name);
-      const { OWN_PACKAGE } = await import('../wake-train/train/export.js');
-      if (clash !== undefined && clash.source.package !== OWN_PACKAGE) {
+      if (clash !== undefined && clash.source.package !== OWN_MODEL_PACKAGE) {
         throw usage(
           `--name ${name} is ${clash.source.package}'s ${clash.kind} in the models manifest; choose another name (e.g. ${name}_own)`,
         );
@@ -82,7 +87,7 @@ ${COMMON_USAGE}`,
       const peer = models.manifest.models.find(
         (m) =>
           m.kind === 'wake-head' &&
-          m.source.package !== OWN_PACKAGE &&
+          m.source.package !== OWN_MODEL_PACKAGE &&
           m.phrase?.trim().toLowerCase() === phrase,
       );
       const pretrained =

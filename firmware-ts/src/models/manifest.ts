@@ -8,6 +8,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { GlassesError, messageOf } from '../errors.js';
+import { PACKAGE_NAME } from '../paths.js';
 
 const tensorSpec = z
   .object({
@@ -130,7 +131,7 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /** The source package of the models this project trains itself (`glasses train-wake`), committed in models/. */
-export const OWN_MODEL_PACKAGE = 'glasses-runtime';
+export const OWN_MODEL_PACKAGE = PACKAGE_NAME;
 
 /** How to get a model file back: from its package, or, for ours, from git or by training it again. */
 function restoreHint(entry: ModelEntry): string {

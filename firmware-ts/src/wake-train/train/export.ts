@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { messageOf } from '../../errors.js';
 import type { InferenceModel } from '../../inference/model.js';
-import type { ModelEntry } from '../../models/manifest.js';
+import { OWN_MODEL_PACKAGE, type ModelEntry } from '../../models/manifest.js';
 import { EMBEDDING_DIM } from '../../wake/features.js';
 import { HEAD_WINDOW_EMBEDDINGS } from '../../wake/detector.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
@@ -23,9 +23,6 @@ import { scoreRows } from './trainer.js';
 
 /** The bound on |ONNX - TF.js| for any validation window. */
 export const VERIFY_TOLERANCE = 1e-5;
-
-/** The package the trained heads come from: this one. */
-export const OWN_PACKAGE = 'glasses-runtime';
 
 export interface ExportOptions {
   name: string;
@@ -63,7 +60,7 @@ export async function writeHeadOnnx(weights: HeadWeights, options: ExportOptions
     file: fileName,
     phrase: options.phrase,
     threshold: options.threshold,
-    source: { package: OWN_PACKAGE, version: options.packageVersion, path: options.sourcePath },
+    source: { package: OWN_MODEL_PACKAGE, version: options.packageVersion, path: options.sourcePath },
     sha256: createHash('sha256').update(bytes).digest('hex'),
     bytes: bytes.length,
     licence: options.licence,

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { InferenceModel } from '../../inference/model.js';
-import type { ModelEntry } from '../../models/manifest.js';
+import { OWN_MODEL_PACKAGE, type ModelEntry } from '../../models/manifest.js';
 import type { WakeFeatureModels } from '../../wake/features.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import type { DataSize, WakeDataIndex } from '../data/dataset.js';
@@ -215,7 +215,7 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
       seed: options.seed,
       size: options.size,
       createdWith: {
-        package: 'glasses-runtime',
+        package: OWN_MODEL_PACKAGE,
         version: deps.packageVersion,
         node: process.version,
         tfjsBackend: deps.tfjsBackend,
