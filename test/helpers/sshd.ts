@@ -27,8 +27,11 @@ export interface SshServer {
   board: string;
   /** Client config (identity, known host): pass as `ssh -F`. */
   configFile: string;
-  /** pids of the per-connection sshd processes, to drop a connection from the server side. */
-  connectionPids(): number[];
+  /**
+   * Kills every per-connection sshd process, as a pulled cable or a dead link would, and returns how
+   * many it killed. A connection that ends on its own while this looks is not counted.
+   */
+  dropConnections(): number;
   /** What sshd has logged so far, for a failing test's message. */
   log(): string;
   stop(): Promise<void>;
@@ -67,6 +70,20 @@ function childrenOf(pid: number): number[] {
     }
   }
   return out;
+}
+
+function killAll(pids: number[]): number {
+  let killed = 0;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed += 1;
+    } catch (err) {
+      // ESRCH: it ended between the listing and the kill (the client closed it), which is the aim.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+  return killed;
 }
 
 function waitListening(proc: ChildProcess, logs: () => string, timeoutMs: number): Promise<void> {
@@ -175,7 +192,7 @@ export async function startSshd(dir: string): Promise<SshServer> {
       user,
       board: `${user}@127.0.0.1:${port}`,
       configFile,
-      connectionPids: () => childrenOf(pid),
+      dropConnections: () => killAll(childrenOf(pid)),
       log: () => logs,
       stop: () =>
         new Promise<void>((resolve) => {

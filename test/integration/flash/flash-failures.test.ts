@@ -54,13 +54,6 @@ describe.skipIf(skip !== undefined)(
       return { root, pid: runtimePid(root) };
     }
 
-    /** Drops every connection at the server, as a pulled cable or a dead Wi-Fi link would. */
-    function dropConnections(): number {
-      const pids = rig.server.connectionPids();
-      for (const pid of pids) process.kill(pid, 'SIGKILL');
-      return pids.length;
-    }
-
     async function eventually(
       what: string,
       check: () => Promise<boolean> | boolean,
@@ -99,7 +92,8 @@ describe.skipIf(skip !== undefined)(
       let dropped = 0;
       const r = await flashOne(rig.board(root), throttled(bundles.big!.bundle, 16_384, 10), {
         onProgress: (p) => {
-          if (dropped === 0 && p.step === 'uploading' && (p.pct ?? 0) >= 40) dropped = dropConnections();
+          if (dropped === 0 && p.step === 'uploading' && (p.pct ?? 0) >= 40)
+            dropped = rig.server.dropConnections();
         },
       });
       seconds.uploadCut = r.result.seconds;
@@ -161,7 +155,7 @@ describe.skipIf(skip !== undefined)(
       const r = await flashOne(rig.board(root), bundles.sick!.bundle, {
         healthTimeoutMs: 2500,
         onProgress: (p) => {
-          if (dropped === 0 && p.step === 'waiting for health') dropped = dropConnections();
+          if (dropped === 0 && p.step === 'waiting for health') dropped = rig.server.dropConnections();
         },
       });
       seconds.watchDropReconnected = r.result.seconds;
@@ -184,7 +178,7 @@ describe.skipIf(skip !== undefined)(
             // Ctrl-C twice and the link gone: nobody is left to tell the board anything.
             ctl.soft.abort();
             ctl.hard.abort();
-            dropConnections();
+            rig.server.dropConnections();
           }
         },
       });
