@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Vitest's default on 2 cores is one worker, but much of this suite waits rather than computes
+    // (qemu, npm ci, child processes, the loop's deadlines, ssh): two files at a time.
+    maxWorkers: 2,
   },
 });
