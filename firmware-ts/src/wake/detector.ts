@@ -16,7 +16,7 @@ import { EMBEDDING_DIM, FRAME_MS, FRAME_SAMPLES, type WakeFeatures } from './fea
 /** openWakeWord heads read the last 16 embeddings (1.28 s). */
 export const HEAD_WINDOW_EMBEDDINGS = 16;
 /** openWakeWord zeroes the first 5 predictions while its buffers fill. */
-const WARMUP_FRAMES = 5;
+export const WARMUP_FRAMES = 5;
 
 export interface WakeHead {
   phrase: string;

@@ -11,8 +11,9 @@ import { FRAME_MS, FRAME_SAMPLES, WakeFeatures } from '../../../firmware-ts/src/
 import {
   buildStore,
   clipEmbeddings,
-  DETECTOR_WARMUP_FRAMES,
+  FIRST_SCORED_FRAME,
   historyRows,
+  scoredFrameCount,
   windowAtRow,
   windowRow,
 } from '../../../firmware-ts/src/wake-train/train/embeddings.js';
@@ -79,9 +80,9 @@ describe('embedding store windows', () => {
       });
       for (const c of splitChunks(pcm, chunk)) await detector.push(c);
       // The detector scores frames 6..40; the head saw them in order.
-      expect(seen).toHaveLength(40 - DETECTOR_WARMUP_FRAMES);
+      expect(seen).toHaveLength(scoredFrameCount(40));
       seen.forEach((window, i) => {
-        const frame = DETECTOR_WARMUP_FRAMES + 1 + i;
+        const frame = FIRST_SCORED_FRAME + i;
         expect(windowAtRow(store, windowRow(span, frame)), `chunk ${chunk}, frame ${frame}`).toEqual(window);
       });
     }

@@ -10,15 +10,20 @@
  * subarray, with no copy of the 16 x 96 values per frame.
  */
 import { EMBEDDING_DIM, FRAME_MS, FRAME_SAMPLES, type WakeFeatures } from '../../wake/features.js';
-import { HEAD_WINDOW_EMBEDDINGS } from '../../wake/detector.js';
+import { HEAD_WINDOW_EMBEDDINGS, WARMUP_FRAMES } from '../../wake/detector.js';
 
 /** Rows of history in front of each clip's own embeddings. */
 export const HISTORY_ROWS = HEAD_WINDOW_EMBEDDINGS - 1;
 /**
- * wake/detector.ts WARMUP_FRAMES (not exported): the detector scores 0 for the first 5 frames of a
- * stream, as openWakeWord does, so those windows are neither trained on nor counted.
+ * The first frame (1-based) of a clip the detector scores: it scores 0 for the WARMUP_FRAMES before
+ * it, as openWakeWord does, so those windows are neither trained on nor counted.
  */
-export const DETECTOR_WARMUP_FRAMES = 5;
+export const FIRST_SCORED_FRAME = WARMUP_FRAMES + 1;
+
+/** How many frames of a clip of `frames` whole frames the detector scores. */
+export function scoredFrameCount(frames: number): number {
+  return Math.max(0, frames - WARMUP_FRAMES);
+}
 export const WINDOW_VALUES = HEAD_WINDOW_EMBEDDINGS * EMBEDDING_DIM;
 
 /** Where one clip's rows are in the store. */

@@ -13,10 +13,10 @@ import { HEAD_WINDOW_EMBEDDINGS } from '../../wake/detector.js';
 import type { WakeDataIndex } from '../data/dataset.js';
 import { countDetections, detCurve, type DetOptions, type DetPoint, type NegativeScores } from '../det.js';
 import {
-  DETECTOR_WARMUP_FRAMES,
+  FIRST_SCORED_FRAME,
   gatherWindows,
+  scoredFrameCount,
   WINDOW_VALUES,
-  windowAtRow,
   windowRow,
   type EmbeddingStore,
 } from './embeddings.js';
@@ -56,10 +56,7 @@ export async function scoreClips(
   // Windows of many clips are scored together: a TF.js batch costs the same for 1 or 4096 windows.
   const pending: { clip: number; frame: number }[] = [];
   const rows: number[] = [];
-  const total = clips.reduce(
-    (s, c) => s + Math.max(0, (store.clips[c]?.frames ?? 0) - DETECTOR_WARMUP_FRAMES),
-    0,
-  );
+  const total = clips.reduce((s, c) => s + scoredFrameCount(store.clips[c]?.frames ?? 0), 0);
   let done = 0;
   const buffer = new Float32Array(chunk * WINDOW_VALUES);
   const flush = async (): Promise<void> => {
@@ -78,7 +75,7 @@ export async function scoreClips(
   for (let k = 0; k < clips.length; k++) {
     const span = store.clips[clips[k] ?? -1];
     if (span === undefined) continue;
-    for (let f = DETECTOR_WARMUP_FRAMES + 1; f <= span.frames; f++) {
+    for (let f = FIRST_SCORED_FRAME; f <= span.frames; f++) {
       pending.push({ clip: k, frame: f });
       rows.push(windowRow(span, f));
       if (rows.length === chunk) await flush();
@@ -130,13 +127,6 @@ export async function scoreSplit(
 
 export function splitDet(scores: SplitScores, options: DetOptions = {}): DetPoint[] {
   return detCurve(scores.positives, scores.negatives, options);
-}
-
-/** The window after one frame of one clip, for spot checks. */
-export function windowOf(store: EmbeddingStore, clip: number, frame: number): Float32Array {
-  const span = store.clips[clip];
-  if (span === undefined) throw new Error(`no clip ${clip}`);
-  return windowAtRow(store, windowRow(span, frame));
 }
 
 export interface KindFigures {

@@ -9,10 +9,10 @@
  * on a prefix that near-misses share; the windows after the range still hold the phrase and are left
  * out too, neither positive nor negative.
  * Negatives: every window of every negative clip, weighted by the clip's weight (near-misses more).
- * In both, the first DETECTOR_WARMUP_FRAMES frames are skipped: the detector never scores them.
+ * In both, the frames before FIRST_SCORED_FRAME are skipped: the detector never scores them.
  */
 import type { WakeDataClip, WakeDataIndex } from '../data/dataset.js';
-import { DETECTOR_WARMUP_FRAMES, frameEndMs, windowRow, type EmbeddingStore } from './embeddings.js';
+import { FIRST_SCORED_FRAME, frameEndMs, windowRow, type EmbeddingStore } from './embeddings.js';
 
 /** Positives are the windows scored at the phrase's end and up to this long after it. */
 export const POSITIVE_AFTER_END_MS = 480;
@@ -27,20 +27,11 @@ export interface WindowSet {
   clips: Uint32Array;
 }
 
-export function emptyWindowSet(): WindowSet {
-  return {
-    rows: new Uint32Array(0),
-    labels: new Uint8Array(0),
-    weights: new Float32Array(0),
-    clips: new Uint32Array(0),
-  };
-}
-
 /** The frames (1-based) of a positive clip that are positives. */
 export function positiveFrames(phraseEndSeconds: number, frames: number): number[] {
   const out: number[] = [];
   const endMs = phraseEndSeconds * 1000;
-  for (let f = DETECTOR_WARMUP_FRAMES + 1; f <= frames; f++) {
+  for (let f = FIRST_SCORED_FRAME; f <= frames; f++) {
     const at = frameEndMs(f);
     if (at >= endMs && at <= endMs + POSITIVE_AFTER_END_MS) out.push(f);
   }
@@ -93,8 +84,7 @@ export function labelWindows(index: WakeDataIndex, store: EmbeddingStore, split:
       if (frames.length === 0) without++;
       for (const f of frames) pos.add(windowRow(span, f), 1, clip.weight, c);
     } else {
-      for (let f = DETECTOR_WARMUP_FRAMES + 1; f <= span.frames; f++)
-        neg.add(windowRow(span, f), 0, clip.weight, c);
+      for (let f = FIRST_SCORED_FRAME; f <= span.frames; f++) neg.add(windowRow(span, f), 0, clip.weight, c);
     }
   });
   return { positives: pos.build(), negatives: neg.build(), positiveClipsWithoutWindows: without };

@@ -3,7 +3,6 @@
  * verification -> report. Models and loaders come in through `deps` (the command builds them), so
  * nothing here opens an onnxruntime session of its own.
  */
-import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { InferenceModel } from '../../inference/model.js';
 import { OWN_MODEL_PACKAGE, type ModelEntry } from '../../models/manifest.js';
@@ -13,7 +12,7 @@ import type { DataSize, WakeDataIndex } from '../data/dataset.js';
 import { generateWakeData } from '../data/generate.js';
 import type { SizePlan } from '../data/plan.js';
 import { renderDetPng } from '../det.js';
-import { DETECTOR_WARMUP_FRAMES, windowRow, type EmbeddingStore } from './embeddings.js';
+import { FIRST_SCORED_FRAME, windowRow, type EmbeddingStore } from './embeddings.js';
 import { WakeTrainError } from './errors.js';
 import { evaluateHead } from './assess.js';
 import { clipsOf, modelScorer, type WindowScorer } from './evaluate.js';
@@ -137,8 +136,12 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
       ...(signal === undefined ? {} : { signal }),
     });
   } catch (err) {
-    if (err instanceof Error && err.message.startsWith('training diverged')) {
-      throw new WakeTrainError('E_WAKE_TRAIN', `${options.name}: ${err.message}`, { cause: err });
+    // The trainer's own coded error (it diverged), with the head's name in front.
+    if (err instanceof WakeTrainError && err.code === 'E_WAKE_TRAIN') {
+      throw new WakeTrainError('E_WAKE_TRAIN', `${options.name}: ${err.message}`, {
+        details: { ...err.details },
+        cause: err,
+      });
     }
     throw err;
   }
@@ -234,7 +237,7 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
       features: { cacheKey: features.key, cached: features.cached },
       labels: {
         positiveWindows: `positive clips: the windows scored from the phrase end to ${POSITIVE_AFTER_END_MS} ms after it; the rest of the clip is not trained on`,
-        negativeWindows: `every window of every negative clip (the first ${DETECTOR_WARMUP_FRAMES} frames excepted, as the detector skips them), weighted by the clip's weight`,
+        negativeWindows: `every window of every negative clip (the first ${FIRST_SCORED_FRAME - 1} frames excepted, as the detector skips them), weighted by the clip's weight`,
       },
       training: { config, rounds: trained.rounds, epochs: trained.epochs },
       thresholdRule: THRESHOLD_RULE,
@@ -268,7 +271,6 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
       },
       files.det,
     );
-    await fs.access(files.det);
     return report;
   } finally {
     head.dispose();
@@ -282,7 +284,7 @@ export function allWindowRows(index: WakeDataIndex, store: EmbeddingStore, split
     for (const c of clipsOf(index, split, label)) {
       const span = store.clips[c];
       if (span === undefined) continue;
-      for (let f = DETECTOR_WARMUP_FRAMES + 1; f <= span.frames; f++) rows.push(windowRow(span, f));
+      for (let f = FIRST_SCORED_FRAME; f <= span.frames; f++) rows.push(windowRow(span, f));
     }
   }
   return Uint32Array.from(rows);

@@ -66,10 +66,3 @@ export class StderrProgress implements ProgressSink {
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(0);
 }
-
-/** For tests and library use. */
-export const silentProgress: ProgressSink = {
-  stage: () => undefined,
-  update: () => undefined,
-  done: () => undefined,
-};

@@ -12,9 +12,9 @@
  * Deterministic for a seed: initial weights, samples and batch order come from seeded streams
  * (random.ts); TF.js's wasm kernels are deterministic on one thread.
  */
-import { gatherWindows, WINDOW_VALUES, type EmbeddingStore } from './embeddings.js';
+import { gatherWindows, HISTORY_ROWS, WINDOW_VALUES, type EmbeddingStore } from './embeddings.js';
+import { WakeTrainError } from './errors.js';
 import { initHeadWeights, standardisation, WAKE_HEAD_SHAPE } from './head.js';
-import { HISTORY_ROWS } from './embeddings.js';
 import type { WindowSet } from './labels.js';
 import { deriveSeed, sampleIndices, seededRandom, shuffleInPlace } from './random.js';
 import { TfHead } from './tfjs-head.js';
@@ -237,8 +237,13 @@ export async function trainHead(
             { x: bx, y: by, w: bw, count },
             { weightDecay: config.weightDecay },
           );
-          if (!Number.isFinite(loss))
-            throw new Error(`training diverged: loss ${loss} in round ${round}, epoch ${epoch}`);
+          if (!Number.isFinite(loss)) {
+            throw new WakeTrainError(
+              'E_WAKE_TRAIN',
+              `training diverged: loss ${loss} in round ${round}, epoch ${epoch}`,
+              { details: { round, epoch } },
+            );
+          }
           lossSum += loss;
           batches++;
           step++;
