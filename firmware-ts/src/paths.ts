@@ -23,10 +23,17 @@ function findRoot(): string {
 
 export const PACKAGE_ROOT = findRoot();
 
+const packageJson = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+  version?: unknown;
+  license?: unknown;
+};
+
 /** The runtime's version, from its package.json (what a build, a flash and the health report name). */
-export const PACKAGE_VERSION = String(
-  (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version,
-);
+export const PACKAGE_VERSION = String(packageJson.version);
+
+/** This package's licence (package.json `license`), which our own trained models carry. */
+export const PACKAGE_LICENCE =
+  typeof packageJson.license === 'string' && packageJson.license !== '' ? packageJson.license : 'UNLICENSED';
 
 /** Resolves a config path: absolute as is, relative from the package root. */
 export function fromRoot(path: string): string {

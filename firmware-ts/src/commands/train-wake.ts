@@ -1,5 +1,4 @@
 /** `glasses train-wake`: trains our own wake head for a phrase, exports it to ONNX and reports how well it does. */
-import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { thresholdFor } from '../config.js';
 import { GlassesError } from '../errors.js';
@@ -13,7 +12,7 @@ import {
 } from '../models/manifest.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { openModels } from '../main.js';
-import { fromRoot, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
+import { fromRoot, PACKAGE_LICENCE, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
 import type { HeadSummary } from '../wake-train/train/report.js';
 import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
 
@@ -130,7 +129,7 @@ ${COMMON_USAGE}`,
             ...(pretrained === undefined ? {} : { pretrained }),
             tfjsBackend,
             packageVersion: PACKAGE_VERSION,
-            licence: packageLicence(),
+            licence: PACKAGE_LICENCE,
           },
         ),
       );
@@ -183,12 +182,6 @@ ${COMMON_USAGE}`,
     }
   },
 };
-
-/** The licence our own heads carry: this package's, from its package.json. */
-function packageLicence(): string {
-  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { license?: unknown };
-  return typeof pkg.license === 'string' && pkg.license !== '' ? pkg.license : 'UNLICENSED';
-}
 
 /** Puts `entry` into the manifest in place of one of the same name (ours only), atomically. */
 async function upsertManifestEntry(file: string, entry: ModelEntry): Promise<void> {
