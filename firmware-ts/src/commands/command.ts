@@ -60,14 +60,39 @@ export function boot(values: { config?: string | undefined; 'log-level'?: string
   return { config, log: createLogger(config.log) };
 }
 
+/** E_USAGE for `glasses COMMAND`, saying why and pointing at its --help. */
+export function usageError(command: string, why: string): GlassesError {
+  return new GlassesError('E_USAGE', `glasses ${command}: ${why} (see glasses ${command} --help)`);
+}
+
+/**
+ * A number flag from `min` to `max` (whole when `integer`), or undefined when not given; E_USAGE
+ * naming the command and the flag otherwise (an empty value too, which Number() would read as 0).
+ */
+export function numberFlag(
+  command: string,
+  flag: string,
+  text: string | undefined,
+  {
+    min = 0,
+    max = Number.MAX_SAFE_INTEGER,
+    integer = false,
+  }: { min?: number; max?: number; integer?: boolean } = {},
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new GlassesError(
+      'E_USAGE',
+      `glasses ${command}: --${flag} ${text}: expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`,
+    );
+  }
+  return n;
+}
+
 /** A score flag (0..1), or undefined when not given; E_USAGE naming the command and flag otherwise. */
 export function scoreFlag(command: string, flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!(value >= 0 && value <= 1)) {
-    throw new GlassesError('E_USAGE', `glasses ${command}: --${flag} ${text}: expected a number from 0 to 1`);
-  }
-  return value;
+  return numberFlag(command, flag, text, { max: 1 });
 }
 
 export function round(x: number, digits = 4): number {

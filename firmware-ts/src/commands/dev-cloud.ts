@@ -6,7 +6,15 @@ import { createDevCloud } from '../cloud/dev-cloud/server.js';
 import type { CommonFaults, DevCloudFaults } from '../cloud/dev-cloud/faults.js';
 import { GlassesError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
-import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
+import {
+  boot,
+  COMMON_USAGE,
+  numberFlag,
+  parse,
+  untilInterrupted,
+  usageError,
+  type Command,
+} from './command.js';
 
 /** The development cloud's port in firmware-ts/api/orders.openapi.yaml `servers`. */
 const DEFAULT_PORT = 8787;
@@ -64,24 +72,24 @@ ${COMMON_USAGE}`,
       return 0;
     }
     if (positionals.length > 0) usage(`unexpected argument "${positionals[0] ?? ''}"`);
-    const port = numberFlag('port', values.port, { integer: true, max: 65_535 }) ?? DEFAULT_PORT;
+    const port = numberFlag('dev-cloud', 'port', values.port, { integer: true, max: 65_535 }) ?? DEFAULT_PORT;
     const host = values.host ?? '127.0.0.1';
     const scope = values['fault-scope'] ?? 'both';
     if (scope !== 'chat' && scope !== 'orders' && scope !== 'both')
       usage(`--fault-scope ${scope}: expected chat, orders or both`);
-    const fail5xx = numberFlag('fail-5xx', values['fail-5xx'], {});
+    const fail5xx = numberFlag('dev-cloud', 'fail-5xx', values['fail-5xx']);
     if (fail5xx !== undefined && fail5xx > 1 && !Number.isInteger(fail5xx))
       usage(`--fail-5xx ${fail5xx}: expected a whole count or a fraction below 1`);
     const common: CommonFaults = {
-      latencyMs: numberFlag('latency-ms', values['latency-ms'], { integer: true }),
+      latencyMs: numberFlag('dev-cloud', 'latency-ms', values['latency-ms'], { integer: true }),
       status5xx: fail5xx,
-      retryAfterS: numberFlag('retry-after-s', values['retry-after-s'], { integer: true }),
+      retryAfterS: numberFlag('dev-cloud', 'retry-after-s', values['retry-after-s'], { integer: true }),
       unauthorized: values.unauthorized,
     };
     const faults: DevCloudFaults = {
       chat: {
         ...(scope === 'orders' ? {} : common),
-        dripMs: numberFlag('drip-ms', values['drip-ms'], { integer: true }),
+        dripMs: numberFlag('dev-cloud', 'drip-ms', values['drip-ms'], { integer: true }),
         resetMidStream: values['reset-mid-stream'],
         malformedEvents: values['malformed-events'],
       },
@@ -131,20 +139,8 @@ ${COMMON_USAGE}`,
   },
 };
 
-function usage(message: string): never {
-  throw new GlassesError('E_USAGE', `glasses dev-cloud: ${message} (see glasses dev-cloud --help)`);
-}
-
-function numberFlag(
-  name: string,
-  raw: string | undefined,
-  { integer = false, max = Number.MAX_SAFE_INTEGER }: { integer?: boolean; max?: number },
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n)))
-    usage(`--${name} ${raw}: expected ${integer ? 'a whole number' : 'a number'} from 0 to ${max}`);
-  return n;
+function usage(why: string): never {
+  throw usageError('dev-cloud', why);
 }
 
 /**

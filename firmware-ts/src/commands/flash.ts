@@ -11,7 +11,7 @@ import { progressPrinter, resultJson, summaryTable } from '../flash/report.js';
 import { ShellBoard } from '../flash/shell-board.js';
 import { SshShell } from '../flash/ssh.js';
 import { parseBoardTarget } from '../flash/target.js';
-import { boot, COMMON_USAGE, parse, type Command } from './command.js';
+import { boot, COMMON_USAGE, numberFlag, parse, usageError, type Command } from './command.js';
 
 const DEFAULTS = {
   root: '/opt/glasses',
@@ -96,10 +96,17 @@ ${COMMON_USAGE}`,
     const specs = values.board ?? [];
     if (specs.length === 0) usage('give at least one --board user@host');
     if (new Set(specs).size !== specs.length) usage('a --board is given twice');
-    const healthTimeoutS = numberFlag('health-timeout-s', values['health-timeout-s'], 0.5, 3600);
-    const parallel = numberFlag('parallel', values.parallel, 1, 64, true);
-    const connectTimeoutS = numberFlag('connect-timeout-s', values['connect-timeout-s'], 1, 300, true);
-    const port = numberFlag('port', values.port, 1, 65_535, true);
+    const healthTimeoutS = numberFlag('flash', 'health-timeout-s', values['health-timeout-s'], {
+      min: 0.5,
+      max: 3600,
+    });
+    const parallel = numberFlag('flash', 'parallel', values.parallel, { min: 1, max: 64, integer: true });
+    const connectTimeoutS = numberFlag('flash', 'connect-timeout-s', values['connect-timeout-s'], {
+      min: 1,
+      max: 300,
+      integer: true,
+    });
+    const port = numberFlag('flash', 'port', values.port, { min: 1, max: 65_535, integer: true });
     const root = values['board-root'] ?? DEFAULTS.root;
     if (!root.startsWith('/') || root === '/') usage(`--board-root ${root}: give an absolute folder below /`);
     const healthFile = values['health-file'] ?? DEFAULTS.healthFile;
@@ -170,21 +177,7 @@ ${COMMON_USAGE}`,
 };
 
 function usage(why: string): never {
-  throw new GlassesError('E_USAGE', `glasses flash: ${why} (see glasses flash --help)`);
-}
-
-function numberFlag(
-  name: string,
-  text: string | undefined,
-  min: number,
-  max: number,
-  integer = false,
-): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
-    usage(`--${name} ${text}: expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
-  return n;
+  throw usageError('flash', why);
 }
 
 async function defaultBundle(): Promise<string> {

@@ -14,7 +14,15 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import { openModels } from '../main.js';
 import { fromRoot, PACKAGE_LICENCE, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
 import type { HeadSummary } from '../wake-train/train/report.js';
-import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
+import {
+  boot,
+  COMMON_USAGE,
+  numberFlag,
+  parse,
+  untilInterrupted,
+  usageError,
+  type Command,
+} from './command.js';
 
 const NAME = /^[a-z0-9_]+$/;
 
@@ -52,18 +60,14 @@ ${COMMON_USAGE}`,
       out(this.usage);
       return 0;
     }
-    const usage = (why: string): GlassesError =>
-      new GlassesError('E_USAGE', `glasses train-wake: ${why} (see glasses train-wake --help)`);
+    const usage = (why: string): GlassesError => usageError('train-wake', why);
     if (positionals.length > 0) throw usage(`unexpected argument "${positionals[0] ?? ''}"`);
     const phrase = values.phrase?.trim().replace(/\s+/g, ' ').toLowerCase();
     if (phrase === undefined || phrase === '') throw usage('give the words with --phrase');
     if (!/^[a-z' ]+$/.test(phrase)) throw usage(`--phrase "${phrase}": letters, spaces and apostrophes only`);
     const name = values.name ?? phrase.replace(/'/g, '').replace(/ /g, '_');
     if (!NAME.test(name)) throw usage(`--name ${name}: lower-case letters, digits and _ only`);
-    const seed = values.seed === undefined ? 1 : Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw usage(`--seed ${values.seed ?? ''}: expected a whole number from 0 to 4294967295`);
-    }
+    const seed = numberFlag('train-wake', 'seed', values.seed, { integer: true, max: 0xffffffff }) ?? 1;
 
     const { config, log } = boot(values);
     const outDir = values.out === undefined ? fromRoot(config.models.dir) : fromRoot(values.out);
