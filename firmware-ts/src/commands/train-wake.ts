@@ -3,13 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { thresholdFor } from '../config.js';
 import { GlassesError } from '../errors.js';
 import type { InferenceModel } from '../inference/model.js';
-import {
-  findModel,
-  loadManifest,
-  MANIFEST_FILE,
-  OWN_MODEL_PACKAGE,
-  type ModelEntry,
-} from '../models/manifest.js';
+import { findModel, loadManifest, MANIFEST_FILE, isOwnModel, type ModelEntry } from '../models/manifest.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { openModels } from '../main.js';
 import { fromRoot, PACKAGE_LICENCE, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
@@ -74,7 +68,7 @@ ${COMMON_USAGE}`,
     const models = await openModels(config);
     try {
       const clash = models.manifest.models.find((m) => m.name === name);
-      if (clash !== undefined && clash.source.package !== OWN_MODEL_PACKAGE) {
+      if (clash !== undefined && !isOwnModel(clash)) {
         throw usage(
           `--name ${name} is ${clash.source.package}'s ${clash.kind} in the models manifest; choose another name (e.g. ${name}_own)`,
         );
@@ -88,10 +82,7 @@ ${COMMON_USAGE}`,
       );
       // openWakeWord's head for the same words, if there is one: measured on the same test audio.
       const peer = models.manifest.models.find(
-        (m) =>
-          m.kind === 'wake-head' &&
-          m.source.package !== OWN_MODEL_PACKAGE &&
-          m.phrase?.trim().toLowerCase() === phrase,
+        (m) => m.kind === 'wake-head' && !isOwnModel(m) && m.phrase?.trim().toLowerCase() === phrase,
       );
       const pretrained =
         peer === undefined

@@ -133,9 +133,14 @@ export async function sha256File(file: string): Promise<string> {
 /** The source package of the models this project trains itself (`glasses train-wake`), committed in models/. */
 export const OWN_MODEL_PACKAGE = PACKAGE_NAME;
 
+/** Whether this project trained the model (committed in models/, not fetched from a package). */
+export function isOwnModel(entry: Pick<ModelEntry, 'source'>): boolean {
+  return entry.source.package === OWN_MODEL_PACKAGE;
+}
+
 /** How to get a model file back: from its package, or, for ours, from git or by training it again. */
 function restoreHint(entry: ModelEntry): string {
-  return entry.source.package === OWN_MODEL_PACKAGE
+  return isOwnModel(entry)
     ? `it is trained by this project and committed: restore it with \`git checkout -- ${entry.source.path}\` or train it again with \`npx glasses train-wake --phrase "${entry.phrase ?? entry.name}" --name ${entry.name}\``
     : `run \`npm run models\` to bring it from ${entry.source.package}@${entry.source.version}`;
 }
