@@ -351,7 +351,6 @@ export function loadConfig(options: LoadConfigOptions = {}): FrozenConfig {
   return deepFreeze(result.data);
 }
 
-/** Threshold for a phrase: its own if set, otherwise the shared one. */
 /**
  * The score a head fires at: `wake.thresholds[phrase]` when configured, else the threshold its
  * training chose (our own heads carry it in the models manifest), else `wake.scoreThreshold`.

@@ -33,6 +33,7 @@ import { GlassesError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { describeExit, runChild } from '../util/child.js';
+import { seededRandom } from '../util/random.js';
 import {
   COMMANDS,
   commandGrammar,
@@ -216,13 +217,9 @@ export function conditionAudio(
   const out = pcm.slice(speech.start, speech.end);
   // Uniform noise of amplitude a has RMS a / sqrt(3).
   const amplitude = 32768 * 10 ** ((speech.levelDb + floorDb) / 20) * Math.sqrt(3);
-  let seed = 0x9e3779b9;
+  const random = seededRandom(0x9e3779b9);
   for (let i = 0; i < out.length; i++) {
-    // mulberry32: small, fast and deterministic; its statistical quality does not matter here.
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const u = random();
     out[i] = Math.max(-32768, Math.min(32767, Math.round((out[i] ?? 0) + (2 * u - 1) * amplitude)));
   }
   return { pcm: out, snrDb: Math.min(speech.snrDb, -floorDb) };
