@@ -19,25 +19,17 @@
  * phrase's main word and the distance is under one phoneme: the same test near-miss.ts applies in
  * its two accents, applied in the voice's own.
  */
-import { normalisePhrase, phonemeDistance, tokenizePhonemes } from './near-miss.js';
+import { mainWord, normalisePhrase, phonemeDistance, tokenizePhonemes, tooClose } from './near-miss.js';
 
 /** Part of the data cache key: change it whenever the rule gives other answers. */
 export const NEAR_MISS_VOICE_RULE =
   'per voice: drop if distance 0, or < 1 with the main word kept; /h/ insertion or deletion costs 0.5';
 
-/** A change to any word but the main one must cost at least a whole phoneme (as in near-miss.ts). */
-const MIN_OTHER_DISTANCE = 1;
 /** h-dropping ("'ey quark"): an accent's way of saying the phrase, so half an edit. */
 const WEAK_PHONEMES: ReadonlyMap<string, number> = new Map([['h', 0.5]]);
 
 function indelCost(phoneme: string): number {
   return WEAK_PHONEMES.get(phoneme) ?? 1;
-}
-
-/** The phrase's longest word (its first, among equals): the one that carries its identity. */
-export function mainWord(phrase: string): string {
-  const words = normalisePhrase(phrase).split(' ');
-  return words.reduce((best, w) => (w.length > best.length ? w : best), words[0] ?? '');
 }
 
 /** Distance between two espeak-ng mnemonic strings, with /h/ weak (see the module comment). */
@@ -54,10 +46,11 @@ export function collidesInVoice(
   phraseMnemonics: string,
   nearMissMnemonics: string,
 ): boolean {
-  const distance = voiceDistance(phraseMnemonics, nearMissMnemonics);
-  if (distance === 0) return true;
-  const keepsMain = normalisePhrase(nearMiss).split(' ').includes(mainWord(phrase));
-  return keepsMain && distance < MIN_OTHER_DISTANCE;
+  return tooClose(voiceDistance(phraseMnemonics, nearMissMnemonics), keepsMainWord(phrase, nearMiss));
+}
+
+function keepsMainWord(phrase: string, nearMiss: string): boolean {
+  return normalisePhrase(nearMiss).split(' ').includes(mainWord(phrase));
 }
 
 /** Phonemes of each text (one line each) in one espeak-ng voice (`accent` or `accent+variant`). */
@@ -88,21 +81,24 @@ export async function nearMissesByVoice(
 ): Promise<VoiceJudgement> {
   const target = normalisePhrase(phrase);
   const texts = nearMisses.map(normalisePhrase);
+  const keepsMain = texts.map((t) => keepsMainWord(target, t));
+  const distinctVoices = [...new Set(voices)];
   const out = new Map<string, string[]>();
   const same = new Set<string>();
-  await run([...new Set(voices)], async (voice) => {
+  await run(distinctVoices, async (voice) => {
     const [p = '', ...others] = await phonemize([target, ...texts], voice);
+    const distances = texts.map((_, k) => voiceDistance(p, others[k] ?? ''));
     out.set(
       voice,
-      nearMisses.filter((_, k) => !collidesInVoice(target, texts[k] ?? '', p, others[k] ?? '')),
+      nearMisses.filter((_, k) => !tooClose(distances[k] ?? 0, keepsMain[k] ?? false)),
     );
     nearMisses.forEach((m, k) => {
-      if (voiceDistance(p, others[k] ?? '') === 0) same.add(m);
+      if (distances[k] === 0) same.add(m);
     });
   });
   // In the order given, whatever order the runs finished in.
   return {
-    allowed: new Map([...new Set(voices)].map((v) => [v, out.get(v) ?? []])),
+    allowed: new Map(distinctVoices.map((v) => [v, out.get(v) ?? []])),
     phraseSpellings: nearMisses.filter((m) => same.has(m)),
   };
 }

@@ -39,6 +39,20 @@ export const PHONEMIZER_ACCENTS: readonly string[] = ['en-us', 'en-gb'];
 /** A change to any word but the main one must cost at least a whole phoneme (see above). */
 const MIN_OTHER_DISTANCE = 1;
 
+/** The phrase's longest word (its first, among equals): the one that carries its identity ("quark", not "hey"). */
+export function mainWord(phrase: string): string {
+  const words = normalisePhrase(phrase).split(' ');
+  return words.reduce((best, w) => (w.length > best.length ? w : best), words[0] ?? '');
+}
+
+/**
+ * Whether a candidate `distance` phonemes from the phrase is too close to be a near-miss: the same
+ * sound, or under a whole phoneme away while it keeps the phrase's main word.
+ */
+export function tooClose(distance: number, keepsMainWord: boolean): boolean {
+  return distance === 0 || (keepsMainWord && distance < MIN_OTHER_DISTANCE);
+}
+
 const ONSETS = [
   '', 'b', 'c', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'w', 'y', 'z',
   'bl', 'br', 'ch', 'cl', 'cr', 'dr', 'fl', 'fr', 'gl', 'gr', 'pl', 'pr', 'qu', 'sc', 'sh', 'sk', 'sl',
@@ -242,11 +256,10 @@ export async function nearMisses(
       distance: Math.min(c.distance, phonemeDistance(other[0] ?? [], other[k + 1] ?? [])),
     }));
   }
-  // The phrase's longest word carries its identity ("quark", not "hey").
-  const words = target.split(' ');
-  const main = words.indexOf([...words].sort((a, b) => b.length - a.length)[0] ?? '');
+  // A candidate's group names the word it changes: `${word index}:...`.
+  const main = target.split(' ').indexOf(mainWord(target));
   const close = (c: (typeof scored)[number]): boolean =>
-    c.distance === 0 || (c.distance < MIN_OTHER_DISTANCE && !c.group.startsWith(`${main}:`));
+    tooClose(c.distance, !c.group.startsWith(`${main}:`));
   // One spelling per pronunciation, and never the phrase's own sound (a homophone is a positive).
   const sounds = new Set<string>([targetFirst.join(' ')]);
   const kept: NearMiss[] = [];

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   collidesInVoice,
-  mainWord,
   NEAR_MISS_VOICE_RULE,
   nearMissesByVoice,
   voiceDistance,
   type VoicePhonemizer,
 } from '../../../../firmware-ts/src/wake-train/data/near-miss-voice.js';
-import { phonemeDistance } from '../../../../firmware-ts/src/wake-train/data/near-miss.js';
+import { mainWord, phonemeDistance } from '../../../../firmware-ts/src/wake-train/data/near-miss.js';
 import {
   nearMissFor,
   PHRASE_SPELLING_EVERY,
