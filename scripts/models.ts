@@ -20,9 +20,9 @@ import * as ort from 'onnxruntime-node';
 import {
   isOwnModel,
   loadManifest,
-  MANIFEST_FILE,
   sha256File,
   verifiedModelPath,
+  writeManifest,
   type Manifest,
   type ModelEntry,
   type TensorSpec,
@@ -258,7 +258,7 @@ async function update(): Promise<void> {
     });
   }
   models.push(...own);
-  await writeFileAtomic(join(MODELS_DIR, MANIFEST_FILE), `${JSON.stringify({ models }, null, 2)}\n`);
+  await writeManifest(MODELS_DIR, models);
   console.log(`models: manifest written with ${models.length} entries`);
 }
 

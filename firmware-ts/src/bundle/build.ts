@@ -13,12 +13,7 @@ import { dirname, join } from 'node:path';
 import { GlassesError } from '../errors.js';
 import type { Log } from '../log.js';
 import { loadConfig } from '../config.js';
-import {
-  loadManifest,
-  MANIFEST_FILE as MODELS_MANIFEST,
-  verifiedModelPath,
-  type ModelEntry,
-} from '../models/manifest.js';
+import { loadManifest, verifiedModelPath, writeManifest, type ModelEntry } from '../models/manifest.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
 import { loadOrCreateKeyPair, writeSignedManifest } from './manifest.js';
@@ -133,7 +128,7 @@ async function stageModels(
       { details: { models: missing } },
     );
   await fs.mkdir(to, { recursive: true });
-  await fs.writeFile(join(to, MODELS_MANIFEST), `${JSON.stringify({ models: kept }, null, 2)}\n`);
+  await writeManifest(to, kept);
   for (const m of kept) {
     const source = await verifiedModelPath(from, m);
     await fs.mkdir(dirname(join(to, m.file)), { recursive: true });

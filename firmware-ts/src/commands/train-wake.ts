@@ -1,10 +1,16 @@
 /** `glasses train-wake`: trains our own wake head for a phrase, exports it to ONNX and reports how well it does. */
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { thresholdFor } from '../config.js';
 import { GlassesError } from '../errors.js';
 import type { InferenceModel } from '../inference/model.js';
-import { findModel, loadManifest, MANIFEST_FILE, isOwnModel, type ModelEntry } from '../models/manifest.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import {
+  findModel,
+  isOwnModel,
+  loadManifest,
+  MANIFEST_FILE,
+  writeManifest,
+  type ModelEntry,
+} from '../models/manifest.js';
 import { openModels } from '../main.js';
 import { fromRoot, PACKAGE_LICENCE, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
 import type { HeadSummary } from '../wake-train/train/report.js';
@@ -131,7 +137,7 @@ ${COMMON_USAGE}`,
       // Written into the models folder: its entry goes into the manifest, so the runtime can load it.
       const manifestFile = join(outDir, MANIFEST_FILE);
       const registered = outDir === models.dir;
-      if (registered) await upsertManifestEntry(manifestFile, report.model);
+      if (registered) await upsertManifestEntry(outDir, report.model);
       const summary = summaryOf(report);
       if (values.json === true) {
         out(
@@ -178,11 +184,12 @@ ${COMMON_USAGE}`,
   },
 };
 
-/** Puts `entry` into the manifest in place of one of the same name (ours only), atomically. */
-async function upsertManifestEntry(file: string, entry: ModelEntry): Promise<void> {
-  const manifest = await loadManifest(dirname(file));
-  const models = manifest.models.filter((m) => m.name !== entry.name);
-  const at = manifest.models.findIndex((m) => m.name === entry.name);
-  models.splice(at === -1 ? models.length : at, 0, entry);
-  await writeFileAtomic(file, `${JSON.stringify({ models }, null, 2)}\n`);
+/** Puts `entry` into the manifest in place of one of the same name (ours only), else at its end. */
+async function upsertManifestEntry(modelsDir: string, entry: ModelEntry): Promise<void> {
+  const { models } = await loadManifest(modelsDir);
+  const at = models.findIndex((m) => m.name === entry.name);
+  await writeManifest(
+    modelsDir,
+    at === -1 ? [...models, entry] : models.map((m, i) => (i === at ? entry : m)),
+  );
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { GlassesError, messageOf } from '../errors.js';
 import { PACKAGE_NAME } from '../paths.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 const tensorSpec = z
   .object({
@@ -63,6 +64,11 @@ export type TensorSpec = z.infer<typeof tensorSpec>;
 export type Manifest = z.infer<typeof manifestSchema>;
 
 export const MANIFEST_FILE = 'manifest.json';
+
+/** Writes a models manifest into `modelsDir`, atomically, in the one format all its writers use. */
+export async function writeManifest(modelsDir: string, models: readonly ModelEntry[]): Promise<void> {
+  await writeFileAtomic(join(modelsDir, MANIFEST_FILE), `${JSON.stringify({ models }, null, 2)}\n`);
+}
 
 export async function loadManifest(modelsDir: string): Promise<Manifest> {
   const file = join(modelsDir, MANIFEST_FILE);
