@@ -1,10 +1,6 @@
 /** `glasses eval`: measures the runtime on labelled audio. `eval wake`: a wake head's FRR, FA/h and DET curve. */
-import { thresholdFor } from '../config.js';
 import { GlassesError } from '../errors.js';
-import { trainedThreshold } from '../inference/model-set.js';
 import { createWakeEngine } from '../main.js';
-import { loadManifest } from '../models/manifest.js';
-import { fromRoot } from '../paths.js';
 import { renderDetPng } from '../wake-train/det.js';
 import { evalWake, type EvalWakeResult } from '../wake-train/eval.js';
 import { boot, COMMON_USAGE, parse, round, scoreFlag, untilInterrupted, type Command } from './command.js';
@@ -81,20 +77,18 @@ async function evalWakeCommand(argv: string[], out: (line: string) => void): Pro
     );
   }
   const { config, log } = boot(values);
-  const trained = trainedThreshold(await loadManifest(fromRoot(config.models.dir)), phrase);
-  const chosen = threshold ?? thresholdFor(config.wake, phrase, trained);
-  // The engine is built with the threshold evaluated, so its detections are the figures.
+  // The engine fires at --threshold, else at the head's configured or trained threshold, as the
+  // runtime does; its detections are the figures.
   const result = await untilInterrupted((signal) =>
     evalWake({
       phrase,
       posDir: pos,
       negDir: neg,
-      threshold: chosen,
       refractoryMs: config.wake.refractoryMs,
       openEngine: (onFrame) =>
         createWakeEngine(config, log, {
           phrases: [phrase],
-          threshold: chosen,
+          ...(threshold === undefined ? {} : { threshold }),
           onFrame,
           ...(values.vad === true ? { vadGate: true } : {}),
         }),

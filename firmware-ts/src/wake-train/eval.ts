@@ -36,10 +36,11 @@ export interface EvalWakeOptions {
   phrase: string;
   posDir: string;
   negDir: string;
-  /** The threshold the engine was built with (reported, and marked on the curve). */
-  threshold: number;
   refractoryMs: number;
-  /** Builds the runtime's engine (main.ts `createWakeEngine`) with `onFrame` wired in. */
+  /**
+   * Builds the runtime's engine (main.ts `createWakeEngine`) with `onFrame` wired in. The threshold
+   * its detector fires `phrase` at is the run's (reported, and marked on the curve).
+   */
   openEngine: (onFrame: (frame: FrameScores) => void) => Promise<EvalEngine>;
   log: Log;
   signal?: AbortSignal;
@@ -121,6 +122,7 @@ export async function evalWake(options: EvalWakeOptions): Promise<EvalWakeResult
   let next = 0;
   let failed = false;
   let lastLogged = Date.now();
+  let threshold = Number.NaN;
 
   // Each worker has its own engine; a file is evaluated from a reset detector, so the figures do not
   // depend on which worker took it.
@@ -134,6 +136,7 @@ export async function evalWake(options: EvalWakeOptions): Promise<EvalWakeResult
         failed = true;
         throw err;
       });
+    threshold = engine.detector.thresholds[phrase] ?? Number.NaN;
     try {
       while (!failed && next < jobs.length) {
         const i = next++;
@@ -175,7 +178,7 @@ export async function evalWake(options: EvalWakeOptions): Promise<EvalWakeResult
       return job.label === label && r !== undefined ? [r] : [];
     });
   errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return summarise(options, pick('pos'), pick('neg'), errors);
+  return summarise(options, threshold, pick('pos'), pick('neg'), errors);
 }
 
 async function evalFile(
@@ -210,6 +213,7 @@ async function evalFile(
 
 function summarise(
   options: EvalWakeOptions,
+  threshold: number,
   pos: readonly ClipResult[],
   neg: readonly ClipResult[],
   errors: FileError[],
@@ -246,7 +250,7 @@ function summarise(
   const detected = pos.filter((c) => c.firstDetectionMs !== undefined);
   return {
     phrase: options.phrase,
-    threshold: options.threshold,
+    threshold,
     refractoryMs: options.refractoryMs,
     found,
     total: pos.length,
@@ -260,7 +264,7 @@ function summarise(
     curve: detCurve(
       pos.map((c) => c.scores),
       neg.map((c) => ({ scores: c.scores, seconds: c.seconds })),
-      { refractoryMs: options.refractoryMs, thresholds: withThreshold(options.threshold) },
+      { refractoryMs: options.refractoryMs, thresholds: withThreshold(threshold) },
     ),
     errors,
   };
