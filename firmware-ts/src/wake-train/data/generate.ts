@@ -215,23 +215,10 @@ async function cachedNearMisses(
   const key = JSON.stringify({ version: GENERATOR_VERSION, phrase, tools });
   const memo = nearMissMemo.get(key);
   if (memo !== undefined) return memo;
-  try {
-    const cached = JSON.parse(await fs.readFile(file, 'utf8')) as { key?: unknown; texts?: unknown };
-    if (
-      cached.key === key &&
-      Array.isArray(cached.texts) &&
-      cached.texts.every((t) => typeof t === 'string')
-    ) {
-      nearMissMemo.set(key, cached.texts);
-      return cached.texts;
-    }
-  } catch {
-    // No cache yet, or a broken one: work them out again.
-  }
-  const texts = (await nearMisses(phrase, (t, accent) => phonemize(t, accent, signal))).map((m) => m.text);
+  const texts = await cachedJson(file, key, isStrings, async () =>
+    (await nearMisses(phrase, (t, accent) => phonemize(t, accent, signal))).map((m) => m.text),
+  );
   nearMissMemo.set(key, texts);
-  await fs.mkdir(dirname(file), { recursive: true });
-  await writeFileAtomic(file, JSON.stringify({ key, texts }));
   return texts;
 }
 
@@ -256,39 +243,59 @@ async function cachedNearMissesByVoice(
     voices,
     tools,
   });
+  const stored = await cachedJson(file, key, isStoredJudgement, async () => {
+    const judged = await nearMissesByVoice(
+      phrase,
+      misses,
+      voices,
+      (t, voice) => phonemize(t, voice, options.signal),
+      (vs, fn) => pool(vs, options.concurrency, fn),
+    );
+    return { byVoice: [...judged.allowed.entries()], phraseSpellings: judged.phraseSpellings };
+  });
+  return { allowed: new Map(stored.byVoice), phraseSpellings: stored.phraseSpellings };
+}
+
+interface StoredJudgement {
+  byVoice: [string, string[]][];
+  phraseSpellings: string[];
+}
+
+function isStrings(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((t) => typeof t === 'string');
+}
+
+function isStoredJudgement(v: unknown): v is StoredJudgement {
+  const s = v as Partial<Record<keyof StoredJudgement, unknown>> | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    isStrings(s.phraseSpellings) &&
+    Array.isArray(s.byVoice) &&
+    s.byVoice.every((e) => Array.isArray(e) && typeof e[0] === 'string' && isStrings(e[1]))
+  );
+}
+
+/**
+ * Work kept in a JSON file under a key: read back when the key matches and the value is well formed,
+ * else worked out again and written (atomically).
+ */
+async function cachedJson<T>(
+  file: string,
+  key: string,
+  valid: (value: unknown) => value is T,
+  compute: () => Promise<T>,
+): Promise<T> {
   try {
-    const cached = JSON.parse(await fs.readFile(file, 'utf8')) as {
-      key?: unknown;
-      byVoice?: unknown;
-      phraseSpellings?: unknown;
-    };
-    if (cached.key === key && Array.isArray(cached.byVoice) && Array.isArray(cached.phraseSpellings)) {
-      const entries = cached.byVoice as [string, string[]][];
-      const spellings = cached.phraseSpellings as string[];
-      if (entries.every(([v, t]) => typeof v === 'string' && Array.isArray(t))) {
-        return { allowed: new Map(entries), phraseSpellings: spellings };
-      }
-    }
+    const cached = JSON.parse(await fs.readFile(file, 'utf8')) as { key?: unknown; value?: unknown };
+    if (cached.key === key && valid(cached.value)) return cached.value;
   } catch {
-    // No cache yet, or a broken one: work them out again.
+    // No cache yet, or a broken one: work it out again.
   }
-  const judged = await nearMissesByVoice(
-    phrase,
-    misses,
-    voices,
-    (t, voice) => phonemize(t, voice, options.signal),
-    (vs, fn) => pool(vs, options.concurrency, fn),
-  );
+  const value = await compute();
   await fs.mkdir(dirname(file), { recursive: true });
-  await writeFileAtomic(
-    file,
-    JSON.stringify({
-      key,
-      byVoice: [...judged.allowed.entries()],
-      phraseSpellings: judged.phraseSpellings,
-    }),
-  );
-  return judged;
+  await writeFileAtomic(file, JSON.stringify({ key, value }));
+  return value;
 }
 
 /** For the index: in how many voices each near-miss was kept out (only those kept out of any). */
