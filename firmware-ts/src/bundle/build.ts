@@ -13,7 +13,13 @@ import { dirname, join } from 'node:path';
 import { GlassesError } from '../errors.js';
 import type { Log } from '../log.js';
 import { loadConfig } from '../config.js';
-import { loadManifest, verifiedModelPath, writeManifest, type ModelEntry } from '../models/manifest.js';
+import {
+  loadManifest,
+  MANIFEST_FILE,
+  verifiedModelPath,
+  writeManifest,
+  type ModelEntry,
+} from '../models/manifest.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
 import { loadOrCreateKeyPair, writeSignedManifest } from './manifest.js';
@@ -121,12 +127,15 @@ async function stageModels(
   const kept = manifest.models.filter((m) => nonCommercial || !isNonCommercial(m));
   const leftOut = manifest.models.filter((m) => !kept.includes(m)).map((m) => m.name);
   const missing = loadConfig({ env: {} }).wake.phrases.filter((p) => !kept.some((m) => m.name === p));
-  if (missing.length > 0)
-    throw new GlassesError(
-      'E_BUNDLE_BUILD',
-      `the default wake phrase ${missing.join(', ')} is not a model the bundle may carry (non-commercial licence); build with --non-commercial-models for a development board`,
-      { details: { models: missing } },
-    );
+  if (missing.length > 0) {
+    const why = (p: string): string =>
+      leftOut.includes(p)
+        ? `${p} is a model the bundle may not carry (non-commercial licence); build with --non-commercial-models for a development board`
+        : `${p} has no model in ${join(from, MANIFEST_FILE)}`;
+    throw new GlassesError('E_BUNDLE_BUILD', `the default wake phrase ${missing.map(why).join('; ')}`, {
+      details: { models: missing },
+    });
+  }
   await fs.mkdir(to, { recursive: true });
   await writeManifest(to, kept);
   for (const m of kept) {

@@ -52,6 +52,22 @@ describe('buildBundle', () => {
     expect(readdirSync(outDir)).toEqual([]);
   });
 
+  it('refuses a bundle whose default wake phrase has no model, saying so rather than blaming a licence', async () => {
+    const root = checkout();
+    const file = join(root, 'models/manifest.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { models: { name: string }[] };
+    manifest.models = manifest.models.filter((m) => m.name !== 'hey_quark');
+    writeFileSync(file, JSON.stringify(manifest));
+    const outDir = tempDir();
+    const err = await buildBundle({ arch: 'arm64', root, outDir, keyDir: join(tempDir(), 'keys') }).catch(
+      (e: unknown) => e as Error & { code?: string },
+    );
+    expect(err).toMatchObject({ code: 'E_BUNDLE_BUILD' });
+    expect(err.message).toMatch(/default wake phrase hey_quark has no model in .*models\/manifest\.json/);
+    expect(err.message).not.toContain('non-commercial');
+    expect(readdirSync(outDir)).toEqual([]);
+  });
+
   it('tells non-commercial licences from the others', () => {
     for (const licence of ['CC-BY-NC-SA-4.0', 'CC-BY-NC-4.0', 'cc-by-nc-nd-4.0'])
       expect(isNonCommercial({ licence }), licence).toBe(true);
