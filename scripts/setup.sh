@@ -13,9 +13,16 @@ APT_PACKAGES=(
   pocketsphinx pocketsphinx-en-us  # on-device command recognition
   qemu-user-static   # running the arm64 build on x86 machines
   opencv-doc         # real sample photos for the vision tests (copied by scripts/make-vision-fixtures.ts)
-  fonts-dejavu-core fonts-noto-cjk  # fonts for the rendered text fixtures (English, Chinese)
+  fonts-dejavu-core fonts-noto-cjk fonts-wqy-zenhei  # fonts for the rendered text fixtures (English, Chinese)
   libc6:arm64 libstdc++6:arm64      # the C libraries the arm64 Node needs under qemu
   openssh-server openssh-client     # flashing boards over ssh, and the flash tests' own ssh server
+  # Wake-phrase training data (glasses train-wake): voices of other synthesisers than espeak-ng.
+  # festival's English voices are kept for evaluation and never installed: --no-install-recommends
+  # below keeps festival from pulling festvox-kallpc16k in.
+  flite
+  festival festvox-italp16k festvox-itapc16k festvox-ca-ona-hts festvox-ru
+  festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph
+  festvox-suopuhe-lj festvox-suopuhe-mv
 )
 
 missing=()
@@ -30,6 +37,16 @@ if ((${#missing[@]} > 0)); then
   echo "setup: installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Every package must be there now: a missing one is named here, not found later as a failing test.
+still_missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || still_missing+=("$p")
+done
+if ((${#still_missing[@]} > 0)); then
+  echo "setup: these Debian packages are still not installed: ${still_missing[*]}" >&2
+  exit 1
 fi
 
 echo "setup: npm ci (builds the runtime and fetches the models)"
