@@ -22,13 +22,11 @@ const wakeSchema = z
      */
     scoreThreshold: unit.default(0.5),
     /**
-     * hey_quark: the threshold its training report gives for ordinary audio (`head.ordinaryAudio` in
-     * models/hey_quark.report.json: at most 0.5 false accepts an hour of the held-out val voices'
-     * speech, noise and music, near-miss phrases counted apart). The manifest's 0.9995 also keeps the
-     * adversarial near-misses under that budget, and misses 91 % of unseen voices against 68 % here,
-     * at 0.39 false accepts an hour on the test voices. A false wake costs a chime, never an order.
+     * Per phrase, over the threshold its training chose (models manifest); for a head with a
+     * verifier, the verifier's. Empty by default: the manifest's thresholds are the ones the
+     * training chose on held-out voices, and the runtime uses them as they are.
      */
-    thresholds: z.record(z.string(), unit).default({ hey_quark: 0.9985 }),
+    thresholds: z.record(z.string(), unit).default({}),
     /** One utterance fires once: later crossings within this window are the same utterance. */
     refractoryMs: z.number().int().min(0).max(60_000).default(2000),
     vadGate: z

@@ -4,7 +4,13 @@
  */
 import { connectCloud, type CloudSide } from './cloud/connect.js';
 import { thresholdFor, type FrozenConfig } from './config.js';
-import { openModels, trainedThreshold, type ModelKind, type ModelSet } from './inference/model-set.js';
+import {
+  openModels,
+  trainedThreshold,
+  verifierOf,
+  type ModelKind,
+  type ModelSet,
+} from './inference/model-set.js';
 import type { InferenceModel } from './inference/model.js';
 import { AlsaMic } from './hal/alsa-mic.js';
 import { AplaySpeaker } from './hal/aplay-speaker.js';
@@ -86,12 +92,21 @@ export async function createWakeEngine(
     const phrases = options.phrases ?? config.wake.phrases;
     const heads = [];
     for (const phrase of new Set(phrases)) {
-      heads.push({
-        phrase,
-        model: await get(phrase, 'wake-head'),
-        threshold:
-          options.threshold ?? thresholdFor(config.wake, phrase, trainedThreshold(models.manifest, phrase)),
-      });
+      const verifier = verifierOf(models.manifest, phrase);
+      // A threshold from the command line or config is the last stage's: the one the scores meet.
+      const last =
+        options.threshold ??
+        thresholdFor(config.wake, phrase, verifier?.threshold ?? trainedThreshold(models.manifest, phrase));
+      heads.push(
+        verifier === undefined
+          ? { phrase, model: await get(phrase, 'wake-head'), threshold: last }
+          : {
+              phrase,
+              model: await get(phrase, 'wake-head'),
+              threshold: trainedThreshold(models.manifest, phrase) ?? config.wake.scoreThreshold,
+              verifier: { model: await get(verifier.name, 'wake-verifier'), threshold: last },
+            },
+      );
     }
     let vadGate: VadGate | undefined;
     if (options.vadGate ?? config.wake.vadGate.enabled) {

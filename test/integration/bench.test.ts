@@ -33,6 +33,17 @@ describe('glasses bench wake --json', () => {
     // Both engines find the four phrases in the benchmark audio, or the timings compare nothing.
     expect(r.detected).toBe('4/4');
     expect(r.peer.detected).toBe('4/4');
+    // The default phrase's two stages: the verifier ran only on frames the head passed, and the
+    // demo's "hey quark"s were found, so its cost per detection was measured on real triggers.
+    const own = r.ownPhrase as Record<
+      'detections' | 'verifierRuns' | 'frames' | 'verifierMsPerRun' | 'msPerFrame',
+      number
+    >;
+    expect(own.detections).toBeGreaterThanOrEqual(6);
+    expect(own.verifierRuns).toBeGreaterThanOrEqual(own.detections);
+    expect(own.verifierRuns).toBeLessThan(own.frames / 10);
+    expect(own.verifierMsPerRun).toBeGreaterThan(0);
+    expect(own.msPerFrame).toBeGreaterThan(0);
   }, 200_000);
 });
 

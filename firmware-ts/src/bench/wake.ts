@@ -4,6 +4,7 @@
  * over several rounds; the figures are medians. Both use one inference thread.
  */
 import { splitChunks } from '../audio/chunk.js';
+import { readWavAs16kMono } from '../audio/wav.js';
 import { loadConfig } from '../config.js';
 import { GlassesError } from '../errors.js';
 import { silentLogger } from '../log.js';
@@ -18,6 +19,22 @@ import { parse, round } from '../commands/command.js';
 const PHRASE = 'hey_jarvis';
 const THRESHOLD = 0.5;
 
+/** The default phrase of our own, with its second stage, on the demo's audio (it says "hey quark"). */
+const OWN_PHRASE = 'hey_quark';
+const OWN_AUDIO = 'firmware-ts/assets/samples/scenario.wav';
+
+interface OwnPhraseResult {
+  phrase: string;
+  msPerFrame: number;
+  headsMsPerFrame: number;
+  /** The verifier runs only on frames the head passes: its cost is per trigger, not per frame. */
+  verifierRuns: number;
+  verifierMsPerRun: number;
+  verifierMsPerTrigger: number;
+  detections: number;
+  frames: number;
+}
+
 /** What one child process measures. */
 interface SideResult {
   msPerFrame: number;
@@ -29,6 +46,52 @@ interface SideResult {
   latenciesMs: number[];
   detected: number;
   phrases: number;
+  own?: OwnPhraseResult;
+}
+
+/** The default phrase's two-stage detector over the demo audio, each stage timed. */
+async function measureOwnPhrase(): Promise<OwnPhraseResult> {
+  const { pcm } = await readWavAs16kMono(fromRoot(OWN_AUDIO));
+  const timed: { model: TimedModel; kind: string }[] = [];
+  const engine = await createWakeEngine(loadConfig({ env: {} }), silentLogger(), {
+    phrases: [OWN_PHRASE],
+    wrapModel: (m, kind) => {
+      const t = new TimedModel(m);
+      timed.push({ model: t, kind });
+      return t;
+    },
+  });
+  try {
+    const pass = async (): Promise<number> => {
+      engine.detector.reset();
+      let n = 0;
+      for (const c of splitChunks(pcm, FRAME_SAMPLES)) n += (await engine.detector.push(c)).length;
+      return n;
+    };
+    await pass();
+    for (const t of timed) t.model.resetTiming();
+    const t0 = performance.now();
+    const detections = await pass();
+    const wall = performance.now() - t0;
+    const frames = Math.floor(pcm.length / FRAME_SAMPLES);
+    const of = (kind: string): { ms: number; runs: number } =>
+      timed
+        .filter((t) => t.kind === kind)
+        .reduce((a, t) => ({ ms: a.ms + t.model.totalMs, runs: a.runs + t.model.runs }), { ms: 0, runs: 0 });
+    const verifier = of('wake-verifier');
+    return {
+      phrase: OWN_PHRASE,
+      msPerFrame: wall / frames,
+      headsMsPerFrame: of('wake-head').ms / frames,
+      verifierRuns: verifier.runs,
+      verifierMsPerRun: verifier.runs > 0 ? verifier.ms / verifier.runs : 0,
+      verifierMsPerTrigger: detections > 0 ? verifier.ms / detections : 0,
+      detections,
+      frames,
+    };
+  } finally {
+    await engine.close();
+  }
 }
 
 async function measureOurs(): Promise<SideResult> {
@@ -69,6 +132,7 @@ async function measureOurs(): Promise<SideResult> {
       latenciesMs: lat,
       detected: lat.length,
       phrases: audio.phraseEndsMs.length,
+      own: await measureOwnPhrase(),
     };
   } finally {
     await engine.close();
@@ -168,6 +232,7 @@ export async function benchWake(argv: string[], out: (line: string) => void): Pr
     peer: { name: 'openwakeword-js@0.1.27 (onnxruntime-web wasm, 1 thread)', ...b },
     /** How many times less time per frame than the peer (>1: faster than the peer). */
     ratioVsPeer: round(b.msPerFrame / a.msPerFrame, 2),
+    ownPhrase: ownPhraseSummary(ours, a.msPerFrame),
   };
   if (values.json === true) {
     out(JSON.stringify(result));
@@ -184,5 +249,45 @@ export async function benchWake(argv: string[], out: (line: string) => void): Pr
   out(row('ours (onnxruntime-node)', a, String(result.featuresMsPerFrame), String(result.headsMsPerFrame)));
   out(row('openwakeword-js (peer)', b));
   out(`ratio vs peer: ${result.ratioVsPeer}x (peer ms/frame / ours)`);
+  const o = result.ownPhrase;
+  if (o !== undefined) {
+    out(
+      `${o.phrase} (head + verifier) on ${OWN_AUDIO}: ${o.msPerFrame} ms/frame (${o.msPerFrameVsOneHead}x one head's), heads ${o.headsMsPerFrame} ms/frame; verifier ${o.verifierRuns} runs, ${o.verifierMsPerRun} ms a run, ${o.verifierMsPerTrigger} ms per detection (${o.detections})`,
+    );
+  }
   return 0;
+}
+
+/** Medians of the own phrase's figures, and its cost per frame beside one plain head's (hey_jarvis). */
+function ownPhraseSummary(
+  runs: readonly SideResult[],
+  oneHeadMsPerFrame: number,
+): (OwnPhraseResult & { msPerFrameVsOneHead: number }) | undefined {
+  const own = runs.map((r) => r.own).filter((o): o is OwnPhraseResult => o !== undefined);
+  const first = own[0];
+  if (first === undefined) return undefined;
+  const m = (f: (o: OwnPhraseResult) => number): number => median(own.map(f));
+  return {
+    phrase: first.phrase,
+    msPerFrame: round(
+      m((o) => o.msPerFrame),
+      3,
+    ),
+    msPerFrameVsOneHead: round(m((o) => o.msPerFrame) / oneHeadMsPerFrame, 3),
+    headsMsPerFrame: round(
+      m((o) => o.headsMsPerFrame),
+      3,
+    ),
+    verifierRuns: first.verifierRuns,
+    verifierMsPerRun: round(
+      m((o) => o.verifierMsPerRun),
+      3,
+    ),
+    verifierMsPerTrigger: round(
+      m((o) => o.verifierMsPerTrigger),
+      3,
+    ),
+    detections: first.detections,
+    frames: first.frames,
+  };
 }

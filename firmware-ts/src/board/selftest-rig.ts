@@ -74,6 +74,7 @@ export class BoardRig implements SelftestRig {
       switch (entry.kind) {
         case 'wake-features':
         case 'wake-head':
+        case 'wake-verifier':
         case 'vad':
         case 'ocr-det':
         case 'ocr-rec':

@@ -1,4 +1,5 @@
 /** `glasses train-wake`: trains our own wake head for a phrase, exports it to ONNX and reports how well it does. */
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { thresholdFor } from '../config.js';
 import { GlassesError } from '../errors.js';
@@ -31,12 +32,15 @@ export const trainWakeCommand: Command = {
   summary: 'train our own wake head for a phrase: data, features, training, ONNX export, DET report',
   usage: `Usage: glasses train-wake --phrase "hey quark" [--name hey_quark] [--smoke] [--seed N] [--out DIR] [--json]
 
-Generates (or reuses, from .cache/wake-data/) espeak-ng + sox training audio for the phrase, computes
-the runtime's own wake features for it (cached in .cache/wake-features/), trains a head with TF.js,
-chooses its threshold on held-out voices, exports it to ONNX and checks the file against the TF.js
-model on every validation window. Writes DIR/NAME.onnx, DIR/NAME.report.json and DIR/NAME.det.png,
-and, when DIR is the models folder, puts the head's entry (sha256, licence, threshold) into its
-manifest; otherwise prints the entry. Progress goes to stderr.
+Generates (or reuses, from .cache/wake-data/) training audio for the phrase from espeak-ng (English
+and other languages' voices), flite and festival, augmented by sox and in code (formant warping,
+image-source rooms, noise), computes the runtime's own wake features for it on every core (cached in
+.cache/wake-features/), trains a head with TF.js and a second-stage verifier on the head's false
+accepts, chooses their thresholds on held-out voices (on a logit grid), ships the pair when it beats
+the head alone there, exports each to ONNX and checks the files against the TF.js models on every
+validation window. Writes DIR/NAME.onnx (and DIR/NAME_verifier.onnx), DIR/NAME.report.json and
+DIR/NAME.det.png, and, when DIR is the models folder, puts the entries (sha256, licence, threshold)
+into its manifest; otherwise prints them. Progress goes to stderr.
 
 Options:
   --phrase WORDS   the words to train, e.g. "hey quark" (required)
@@ -126,6 +130,15 @@ ${COMMON_USAGE}`,
           {
             featureModels,
             featureModelSha256,
+            // Every core computes features (the data generator ran before, the trainer runs after).
+            featureWorkers: {
+              count: availableParallelism(),
+              models: {
+                modelsDir: models.dir,
+                melspectrogram: findModel(models.manifest, 'melspectrogram', 'wake-features'),
+                embedding: findModel(models.manifest, 'embedding', 'wake-features'),
+              },
+            },
             loadHead: (entry: ModelEntry): Promise<InferenceModel> => load(entry),
             ...(pretrained === undefined ? {} : { pretrained }),
             tfjsBackend,
@@ -137,7 +150,8 @@ ${COMMON_USAGE}`,
       // Written into the models folder: its entry goes into the manifest, so the runtime can load it.
       const manifestFile = join(outDir, MANIFEST_FILE);
       const registered = outDir === models.dir;
-      if (registered) await upsertManifestEntry(outDir, report.model);
+      const verifierEntry = report.stages?.verifier;
+      if (registered) await upsertManifestEntry(outDir, report.model, verifierEntry);
       const summary = summaryOf(report);
       if (values.json === true) {
         out(
@@ -146,13 +160,16 @@ ${COMMON_USAGE}`,
             seconds: report.seconds,
             files: report.files,
             manifestEntry: report.model,
+            ...(verifierEntry === undefined ? {} : { verifierEntry }),
             manifestWritten: registered,
           }),
         );
       } else {
         const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
         const lines = (h: HeadSummary, label: string): void => {
-          out(`${label}: threshold ${h.threshold} (chosen on val: FA/h <= 0.5 over all val negatives)`);
+          out(
+            `${label}: threshold ${h.threshold.toPrecision(6)} (chosen on val: FA/h <= 0.5 over all val negatives)`,
+          );
           out(`  val:  FRR ${pct(h.val.frr)} at ${h.val.faPerHour} false accepts per hour`);
           out(`  test: FRR ${pct(h.test.frr)} at ${h.test.faPerHour} false accepts per hour`);
           const o = h.ordinaryAudio;
@@ -162,7 +179,24 @@ ${COMMON_USAGE}`,
             );
           }
         };
+        const stages = report.stages;
+        if (stages !== undefined) {
+          out(
+            `${name}: ${stages.shipped} (stage 1 at ${stages.stage1Threshold.toPrecision(6)}; head alone: val FRR ${pct(stages.headAlone.val.frr)}, with the verifier: ${pct(stages.pair.val.frr)})`,
+          );
+        }
         lines(summary, `${name} ("${phrase}")`);
+        const by = report.head.testBy;
+        if (by !== undefined) {
+          for (const [what, groups] of Object.entries(by)) {
+            out(
+              `  test by ${what}: ${Object.entries(groups)
+                .filter(([, g]) => g.positives > 0)
+                .map(([k, g]) => `${k} FRR ${pct(g.frr)} (${g.found}/${g.positives}) at ${g.faPerHour} FA/h`)
+                .join('; ')}`,
+            );
+          }
+        }
         if (summary.pretrained !== undefined)
           lines(summary.pretrained, `${summary.pretrained.name} (pretrained, same audio)`);
         out(
@@ -173,8 +207,14 @@ ${COMMON_USAGE}`,
             `  ${relative(PACKAGE_ROOT, manifestFile)}: entry "${name}" written (threshold ${report.model.threshold ?? '?'})`,
           );
         else {
-          out('models manifest entry (add it to models/manifest.json to use the head):');
-          out(JSON.stringify(report.model, null, 2));
+          out('models manifest entries (add them to models/manifest.json to use the head):');
+          out(
+            JSON.stringify(
+              verifierEntry === undefined ? [report.model] : [report.model, verifierEntry],
+              null,
+              2,
+            ),
+          );
         }
       }
       return 0;
@@ -184,12 +224,26 @@ ${COMMON_USAGE}`,
   },
 };
 
-/** Puts `entry` into the manifest in place of one of the same name (ours only), else at its end. */
-async function upsertManifestEntry(modelsDir: string, entry: ModelEntry): Promise<void> {
+/**
+ * Puts `entry` into the manifest in place of one of the same name (ours only), else at its end, and
+ * its verifier likewise; a verifier of an earlier training that this one does not ship is removed.
+ */
+async function upsertManifestEntry(
+  modelsDir: string,
+  entry: ModelEntry,
+  verifier: ModelEntry | undefined,
+): Promise<void> {
+  const put = (models: ModelEntry[], e: ModelEntry): ModelEntry[] => {
+    const at = models.findIndex((m) => m.name === e.name);
+    return at === -1 ? [...models, e] : models.map((m, i) => (i === at ? e : m));
+  };
   const { models } = await loadManifest(modelsDir);
-  const at = models.findIndex((m) => m.name === entry.name);
-  await writeManifest(
-    modelsDir,
-    at === -1 ? [...models, entry] : models.map((m, i) => (i === at ? entry : m)),
+  let next = put(
+    models.filter(
+      (m) => !(m.kind === 'wake-verifier' && m.verifies === entry.name && m.name !== verifier?.name),
+    ),
+    entry,
   );
+  if (verifier !== undefined) next = put(next, verifier);
+  await writeManifest(modelsDir, next);
 }

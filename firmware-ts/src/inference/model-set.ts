@@ -1,11 +1,11 @@
 /** The models a process has open, loaded once each (checksum first) and shared by their users. */
 import type { FrozenConfig } from '../config.js';
-import { findModel, loadManifest, type Manifest } from '../models/manifest.js';
+import { findModel, loadManifest, type Manifest, type ModelEntry } from '../models/manifest.js';
 import { fromRoot } from '../paths.js';
 import type { InferenceModel } from './model.js';
 import { createOnnxLoader } from './onnx.js';
 
-export type ModelKind = 'wake-features' | 'wake-head' | 'vad' | 'ocr-det' | 'ocr-rec';
+export type ModelKind = 'wake-features' | 'wake-head' | 'wake-verifier' | 'vad' | 'ocr-det' | 'ocr-rec';
 
 /** The models a process has open: each loaded once (checksum first) and shared by its users. */
 export interface ModelSet {
@@ -20,6 +20,11 @@ export interface ModelSet {
 /** The threshold a wake head's training chose (our own heads carry one in the manifest). */
 export function trainedThreshold(manifest: Manifest, phrase: string): number | undefined {
   return manifest.models.find((m) => m.name === phrase && m.kind === 'wake-head')?.threshold;
+}
+
+/** The second-stage verifier trained for a wake head, if there is one (wake-train/train/verifier.ts). */
+export function verifierOf(manifest: Manifest, phrase: string): ModelEntry | undefined {
+  return manifest.models.find((m) => m.kind === 'wake-verifier' && m.verifies === phrase);
 }
 
 export async function openModels(config: FrozenConfig): Promise<ModelSet> {

@@ -25,6 +25,7 @@ const entrySchema = z
     kind: z.enum([
       'wake-features',
       'wake-head',
+      'wake-verifier',
       'vad',
       'detector',
       'detector-weights',
@@ -35,11 +36,17 @@ const entrySchema = z
     /** onnx by default; a TF.js graph model is its model.json, its weights are a `detector-weights` entry. */
     format: z.enum(['onnx', 'tfjs-graph', 'tfjs-weights', 'text']).optional(),
     file: z.string().min(1),
-    /** For wake heads: the words said. */
+    /** For wake heads and their verifiers: the words said. */
     phrase: z.string().optional(),
     /**
-     * For wake heads we train: the score at which it fires, chosen on held-out voices by its training
-     * (config `wake.thresholds` still overrides it; without either, `wake.scoreThreshold`).
+     * For a wake verifier (the detector's second stage): the wake head whose detections it judges.
+     * The head's threshold is then its first stage's, set to find nearly every wearer.
+     */
+    verifies: z.string().optional(),
+    /**
+     * For wake heads and verifiers we train: the score at which it fires, chosen on held-out voices
+     * by its training (config `wake.thresholds` still overrides the last stage's; without either,
+     * `wake.scoreThreshold`).
      */
     threshold: z.number().min(0).max(1).optional(),
     source: z

@@ -2,6 +2,11 @@
  * Wake word detection: shared features in, any number of wake heads over the last embeddings,
  * per-phrase thresholds, a refractory period, and an optional Silero VAD gate.
  *
+ * A head may have a second stage, a verifier (wake-train/train/verifier.ts): the head then runs at
+ * a threshold that finds nearly every wearer, and on the frames it passes the verifier scores the
+ * same window; the frame's score is the verifier's there and 0 elsewhere, and the rising-edge and
+ * refractory rule applies to it. The verifier's cost is per frame the head passes, not per frame.
+ *
  * Time here is audio time (samples pushed), not wall time: a file replayed as fast as possible
  * detects at the same `atMs` as the same audio heard live.
  */
@@ -21,8 +26,9 @@ export const WARMUP_FRAMES = 5;
 export interface WakeHead {
   phrase: string;
   model: InferenceModel;
-  /** Score in 0..1 at which the head fires. */
+  /** Score in 0..1 at which the head fires (with a verifier: at which the verifier is asked). */
   threshold: number;
+  verifier?: { model: InferenceModel; threshold: number };
 }
 
 export interface VadGate {
@@ -44,8 +50,13 @@ export interface Detection {
 export interface FrameScores {
   /** End of the frame, from the start of the stream. */
   atMs: number;
-  /** Raw head scores (0 when the VAD gate held them back). */
+  /**
+   * Each phrase's score, compared with its threshold (`thresholds`): the head's, or with a verifier
+   * the verifier's where the head passed the frame and 0 elsewhere; 0 when the VAD gate held it back.
+   */
   scores: Record<string, number>;
+  /** The heads' own scores, for phrases with a verifier. */
+  firstStage?: Record<string, number>;
   /** Highest speech probability in this frame, when the gate is on. */
   vad?: number;
 }
@@ -84,9 +95,11 @@ export class WakeDetector {
     return this.heads.map((h) => h.head.phrase);
   }
 
-  /** The score at which each head fires. */
+  /** The score at which each phrase fires: its verifier's threshold where it has one. */
   get thresholds(): Record<string, number> {
-    return Object.fromEntries(this.heads.map((h) => [h.head.phrase, h.head.threshold]));
+    return Object.fromEntries(
+      this.heads.map((h) => [h.head.phrase, h.head.verifier?.threshold ?? h.head.threshold]),
+    );
   }
 
   /** Feeds 16 kHz mono audio of any chunk size; returns the detections it completes. */
@@ -135,22 +148,24 @@ export class WakeDetector {
     }
 
     const scores: Record<string, number> = {};
+    let firstStage: Record<string, number> | undefined;
     const detections: Detection[] = [];
     const warm = this.frameIndex > WARMUP_FRAMES;
     // Heads are skipped while the gate is shut: on the board that is most of the time.
     const window = warm && !gated ? features.window(HEAD_WINDOW_EMBEDDINGS) : undefined;
+    const run = async (model: InferenceModel, data: Float32Array): Promise<number> =>
+      (await runSingle(model, { data, dims: [1, HEAD_WINDOW_EMBEDDINGS, EMBEDDING_DIM] }))[0] ?? 0;
     for (const state of this.heads) {
-      const score =
-        window === undefined
-          ? 0
-          : ((
-              await runSingle(state.head.model, {
-                data: window,
-                dims: [1, HEAD_WINDOW_EMBEDDINGS, EMBEDDING_DIM],
-              })
-            )[0] ?? 0);
+      const { verifier } = state.head;
+      const headScore = window === undefined ? 0 : await run(state.head.model, window);
+      let score = headScore;
+      if (verifier !== undefined) {
+        (firstStage ??= {})[state.head.phrase] = headScore;
+        score =
+          window !== undefined && headScore >= state.head.threshold ? await run(verifier.model, window) : 0;
+      }
       scores[state.head.phrase] = score;
-      const above = score >= state.head.threshold;
+      const above = score >= (verifier?.threshold ?? state.head.threshold);
       // Fire on the rising edge only, and not again within the refractory period.
       if (above && !state.wasAbove && atMs >= state.refractoryUntilMs) {
         detections.push({ phrase: state.head.phrase, score, atMs });
@@ -159,7 +174,12 @@ export class WakeDetector {
       }
       state.wasAbove = above;
     }
-    this.options.onFrame?.({ atMs, scores, ...(vad === undefined ? {} : { vad }) });
+    this.options.onFrame?.({
+      atMs,
+      scores,
+      ...(firstStage === undefined ? {} : { firstStage }),
+      ...(vad === undefined ? {} : { vad }),
+    });
     return detections;
   }
 }

@@ -14,14 +14,14 @@ import {
 import type { SizePlan } from '../../../firmware-ts/src/wake-train/data/plan.js';
 import { phonemize } from '../../../firmware-ts/src/wake-train/data/tools.js';
 
-/** A tiny set: 4 voices, 4 clips each, and one of each sound. */
+/** A tiny set: 4 voices (one of each synthesiser), 4 clips each, and one of each sound. */
 const TINY: Partial<SizePlan> = {
-  voices: { train: 2, val: 1, test: 1 },
+  voices: { train: 1, val: 0, test: 0 },
   phraseClips: 1,
   questionClips: 1,
   nearMissClips: 1,
   speechClips: { train: 1, heldOut: 1 },
-  sentences: { train: [1, 1], heldOut: [1, 2] },
+  sentences: { train: [1, 1], heldOut: [1, 2], other: [1, 1] },
   noiseClips: 1,
   silenceClips: 1,
   toneClips: 1,
@@ -43,7 +43,7 @@ async function hashes(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-describe('generateWakeData (espeak-ng + sox)', () => {
+describe('generateWakeData (espeak-ng, flite, festival + sox)', () => {
   let root: string;
   let first: WakeDataIndex;
   const progress: string[] = [];
@@ -84,9 +84,18 @@ describe('generateWakeData (espeak-ng + sox)', () => {
     expect(progress).toContain(`clips ${first.clips.length}/${first.clips.length}`);
   });
 
+  it('speaks with every synthesiser: espeak-ng in English and another language, flite, festival', () => {
+    const speech = first.clips.filter((c) => c.voice !== 'none');
+    expect(new Set(speech.map((c) => c.synth))).toEqual(
+      new Set(['espeak-en', 'espeak-other', 'flite', 'festival']),
+    );
+    expect(speech.some((c) => c.voice.startsWith('flite:'))).toBe(true);
+    expect(speech.some((c) => c.voice.startsWith('festival:'))).toBe(true);
+  });
+
   it('keeps each voice in one split', () => {
     const { train, val, test } = first.voices;
-    expect([train.length, val.length, test.length]).toEqual([2, 1, 1]);
+    expect([train.length, val.length, test.length]).toEqual([4, 0, 0]);
     expect(new Set([...train, ...val, ...test]).size).toBe(4);
     for (const c of first.clips.filter((c) => c.voice !== 'none')) {
       const name = c.variant === '' ? c.voice : `${c.voice}+${c.variant}`;

@@ -34,11 +34,12 @@ describe('glasses eval wake (pretrained hey_jarvis head, onnxruntime)', () => {
       dir: join(root, 'data'),
       plan: {
         voices: { train: 0, val: 0, test: 3 },
+        synths: ['espeak-en'],
         phraseClips: 2,
         questionClips: 1,
         nearMissClips: 1,
         speechClips: { train: 1, heldOut: 1 },
-        sentences: { train: [1, 1], heldOut: [2, 2] },
+        sentences: { train: [1, 1], heldOut: [2, 2], other: [1, 1] },
         noiseClips: 1,
         silenceClips: 1,
         toneClips: 1,

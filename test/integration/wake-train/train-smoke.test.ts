@@ -1,8 +1,9 @@
 /**
  * `glasses train-wake --smoke` end to end, through the real command: data, features, training,
- * export and verification in under two minutes. Then the exported head is run the way the runtime
- * runs it (its loader, real WakeFeatures, WakeDetector on the test clips' audio) and must give the
- * figures the report gives for the test split, and fire on held-out positives.
+ * export and verification in under two minutes. Then the exported head (and its verifier, when the
+ * pair ships) is run the way the runtime runs it (its loader, real WakeFeatures, WakeDetector on the
+ * test clips' audio) and must give the figures the report gives for the test split, and fire on
+ * held-out positives.
  */
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,25 +11,31 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitChunks } from '../../../firmware-ts/src/audio/chunk.js';
 import { readWavAs16kMono } from '../../../firmware-ts/src/audio/wav.js';
-import { trainWakeCommand } from '../../../firmware-ts/src/commands/train-wake.js';
 import { loadConfig } from '../../../firmware-ts/src/config.js';
 import { createOnnxLoader } from '../../../firmware-ts/src/inference/onnx.js';
 import { silentLogger } from '../../../firmware-ts/src/log.js';
 import { openModels, type ModelSet } from '../../../firmware-ts/src/main.js';
 import type { ModelEntry } from '../../../firmware-ts/src/models/manifest.js';
 import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
-import { WakeDetector, type Detection } from '../../../firmware-ts/src/wake/detector.js';
+import { runChild } from '../../../firmware-ts/src/util/child.js';
+import { WakeDetector, type Detection, type WakeHead } from '../../../firmware-ts/src/wake/detector.js';
 import { WakeFeatures } from '../../../firmware-ts/src/wake/features.js';
 import { readWakeDataIndex } from '../../../firmware-ts/src/wake-train/data/dataset.js';
 import type { TrainReport } from '../../../firmware-ts/src/wake-train/train/report.js';
 
 const SMOKE_BUDGET_SECONDS = 120;
+const CLI = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
 
 let out: string;
 let models: ModelSet | undefined;
 let seconds: number;
 let code: number;
-let printed: { threshold: number; manifestEntry: ModelEntry; files: { report: string } };
+let printed: {
+  threshold: number;
+  manifestEntry: ModelEntry;
+  verifierEntry?: ModelEntry;
+  files: { report: string };
+};
 let report: TrainReport;
 
 beforeAll(
@@ -36,8 +43,13 @@ beforeAll(
     out = await fs.mkdtemp(join(tmpdir(), 'train-smoke-'));
     const lines: string[] = [];
     const started = performance.now();
-    code = await trainWakeCommand.run({
-      argv: [
+    // The compiled command, as an engineer runs it: its features are computed by worker threads,
+    // which only the compiled code can start (feature-cache.ts).
+    const run = await runChild(
+      process.execPath,
+      [
+        CLI,
+        'train-wake',
         '--phrase',
         'hey quark',
         '--smoke',
@@ -49,8 +61,12 @@ beforeAll(
         '--log-level',
         'silent',
       ],
-      out: (l) => lines.push(l),
-    });
+      { stderrTail: 4000, signal: new AbortController().signal },
+    );
+    if (run.kind !== 'exited') throw new Error(`train-wake did not run: ${run.kind}`);
+    code = run.code ?? -1;
+    if (code !== 0) throw new Error(`train-wake exited ${code}: ${run.stderr}`);
+    lines.push(run.stdout.toString('utf8'));
     seconds = (performance.now() - started) / 1000;
     printed = JSON.parse(lines.join('\n')) as typeof printed;
     report = JSON.parse(await fs.readFile(join(PACKAGE_ROOT, printed.files.report), 'utf8')) as TrainReport;
@@ -78,7 +94,9 @@ describe('glasses train-wake --smoke', () => {
     expect(code).toBe(0);
     // Its time is reported, not asserted (machines are shared); the hook's timeout catches a hang.
     console.info(`train-wake --smoke took ${seconds.toFixed(1)} s (budget ${SMOKE_BUDGET_SECONDS} s)`);
-    for (const f of ['hey_quark.onnx', 'hey_quark.report.json', 'hey_quark.det.png']) {
+    const files = ['hey_quark.onnx', 'hey_quark.report.json', 'hey_quark.det.png'];
+    if (printed.verifierEntry !== undefined) files.push('hey_quark_verifier.onnx');
+    for (const f of files) {
       expect((await fs.stat(join(out, f))).size, f).toBeGreaterThan(0);
     }
     expect(printed.manifestEntry).toMatchObject({
@@ -93,18 +111,46 @@ describe('glasses train-wake --smoke', () => {
     expect(report.data.splits.test.positiveClips).toBeGreaterThan(0);
   });
 
-  it('checked the ONNX file against TF.js on every validation window', () => {
-    const v = report.verification;
+  it('checked the ONNX files against TF.js on every validation window', () => {
     const val = report.data.splits.val;
-    expect(v.tolerance).toBe(1e-5);
-    expect(v.maxAbsDiff).toBeLessThanOrEqual(1e-5);
-    // Every window the detector scores in the validation clips: all frames but the 5 warm-up ones.
-    expect(v.windows).toBeGreaterThanOrEqual(val.positiveWindows + val.negativeWindows);
+    const checks = [report.verification, report.stages?.verifierVerification].filter((v) => v !== undefined);
+    expect(checks.length).toBe(printed.verifierEntry === undefined ? 1 : 2);
+    for (const v of checks) {
+      expect(v.tolerance).toBe(1e-5);
+      expect(v.maxAbsDiff).toBeLessThanOrEqual(1e-5);
+      // Every window the detector scores in the validation clips: all frames but the 5 warm-up ones.
+      expect(v.windows).toBeGreaterThanOrEqual(val.positiveWindows + val.negativeWindows);
+    }
+  });
+
+  it('trains a verifier on the false accepts of the head and reports both stages and each synthesiser', () => {
+    const stages = report.stages;
+    if (stages === undefined) throw new Error('no stages in the report');
+    expect(stages.verifierTraining.hardNegatives).toBeGreaterThan(0);
+    expect(stages.headAlone.det.val.length).toBeGreaterThan(0);
+    expect(stages.pair.det.val.length).toBeGreaterThan(0);
+    expect(report.head).toEqual(stages.shipped === 'head + verifier' ? stages.pair : stages.headAlone);
+    if (stages.shipped === 'head + verifier') {
+      expect(printed.verifierEntry).toMatchObject({
+        name: 'hey_quark_verifier',
+        kind: 'wake-verifier',
+        verifies: 'hey_quark',
+        threshold: report.head.threshold,
+      });
+      expect(printed.manifestEntry.threshold).toBe(stages.stage1Threshold);
+    }
+    // Every synthesiser gives test voices, and each is reported.
+    expect(Object.keys(report.head.testBy?.synth ?? {})).toEqual(
+      expect.arrayContaining(['espeak-en', 'espeak-other', 'flite', 'festival']),
+    );
+    expect(Object.keys(report.head.testBy?.condition ?? {}).length).toBeGreaterThan(1);
   });
 
   it('loads in the runtime and gives, clip by clip, the test figures of the report', async () => {
     if (models === undefined) throw new Error('models not open');
-    const head = await createOnnxLoader({ modelsDir: out })(printed.manifestEntry);
+    const load = createOnnxLoader({ modelsDir: out });
+    const head = await load(printed.manifestEntry);
+    const verifier = printed.verifierEntry === undefined ? undefined : await load(printed.verifierEntry);
     const features = new WakeFeatures({
       melspectrogram: await models.get('melspectrogram', 'wake-features'),
       embedding: await models.get('embedding', 'wake-features'),
@@ -115,11 +161,20 @@ describe('glasses train-wake --smoke', () => {
     const firing = report.head.det.test.filter((p) => p.found > 0).pop();
     if (firing === undefined) throw new Error('the smoke head finds no test positive at any threshold');
     const points = { chosen: report.head.test, firing };
+    // With a verifier, the head runs at stage 1's threshold and the figures are the verifier's.
+    const stage = (threshold: number): Pick<WakeHead, 'model' | 'threshold' | 'verifier'> =>
+      verifier === undefined
+        ? { model: head, threshold }
+        : {
+            model: head,
+            threshold: printed.manifestEntry.threshold!,
+            verifier: { model: verifier, threshold },
+          };
     const detector = new WakeDetector({
       features,
       heads: [
-        { phrase: 'chosen', model: head, threshold: points.chosen.threshold },
-        { phrase: 'firing', model: head, threshold: points.firing.threshold },
+        { phrase: 'chosen', ...stage(points.chosen.threshold) },
+        { phrase: 'firing', ...stage(points.firing.threshold) },
       ],
       refractoryMs: report.refractoryMs,
       log: silentLogger(),
@@ -148,5 +203,6 @@ describe('glasses train-wake --smoke', () => {
       });
     }
     await head.release();
+    await verifier?.release();
   });
 });

@@ -7,6 +7,10 @@ import {
 } from '../../../firmware-ts/src/wake-train/train/report.js';
 import { TRAIN_THRESHOLDS } from '../../../firmware-ts/src/wake-train/train/threshold.js';
 
+/** Two points of the training grid (logit steps), standing for chosen thresholds. */
+const HIGH = TRAIN_THRESHOLDS.find((t) => t > 0.998)!;
+const LOW = TRAIN_THRESHOLDS.find((t) => t > 0.37)!;
+
 /** A DET curve on the training grid: FRR rising and FA/h falling with the threshold, in steps. */
 function curve(): DetPoint[] {
   return TRAIN_THRESHOLDS.map((threshold) => ({
@@ -22,11 +26,11 @@ describe('DET curves in the report', () => {
   it('keeps at most the given number of points, both ends and the chosen thresholds', () => {
     const points = curve();
     expect(points.length).toBeGreaterThan(100);
-    const thin = thinPoints(points, [0.9985, 0.37], 32);
+    const thin = thinPoints(points, [HIGH, LOW], 32);
     expect(thin.length).toBeLessThanOrEqual(34);
     expect(thin[0]).toEqual(points[0]);
     expect(thin[thin.length - 1]).toEqual(points[points.length - 1]);
-    expect(thin.map((p) => p.threshold)).toEqual(expect.arrayContaining([0.9985, 0.37]));
+    expect(thin.map((p) => p.threshold)).toEqual(expect.arrayContaining([HIGH, LOW]));
     // Still a curve: in threshold order, a subset of the points.
     const at = thin.map((p) => points.indexOf(p));
     expect([...at].sort((a, b) => a - b)).toEqual(at);
@@ -47,7 +51,7 @@ describe('DET curves in the report', () => {
 
   it('thins every curve of a head and keeps its figures', () => {
     const figures = {
-      threshold: 0.9985,
+      threshold: HIGH,
       frr: 0.1,
       faPerHour: 0,
       found: 9,
@@ -57,14 +61,14 @@ describe('DET curves in the report', () => {
     };
     const h: HeadEvaluation = {
       name: 'hey_test',
-      threshold: 0.9985,
+      threshold: HIGH,
       budgetMet: true,
       val: figures,
       test: figures,
       testFalseAcceptsByKind: {},
       det: { val: curve(), test: curve() },
       ordinaryAudio: {
-        threshold: 0.99,
+        threshold: LOW,
         budgetMet: true,
         val: figures,
         test: figures,
@@ -75,8 +79,8 @@ describe('DET curves in the report', () => {
     const r = forReport(h);
     expect(r.val).toEqual(h.val);
     expect(r.det.test.length).toBeLessThan(40);
-    expect(r.det.val.map((p) => p.threshold)).toContain(0.9985);
-    expect(r.ordinaryAudio?.det.test.map((p) => p.threshold)).toContain(0.99);
+    expect(r.det.val.map((p) => p.threshold)).toContain(HIGH);
+    expect(r.ordinaryAudio?.det.test.map((p) => p.threshold)).toContain(LOW);
     expect(h.det.test).toHaveLength(TRAIN_THRESHOLDS.length);
   });
 });

@@ -1,10 +1,17 @@
 /** The threshold rule, on synthetic per-frame scores whose answer can be worked out by hand. */
 import { describe, expect, it } from 'vitest';
-import { detCurve, type NegativeScores } from '../../../firmware-ts/src/wake-train/det.js';
+import {
+  DEFAULT_THRESHOLDS,
+  detCurve,
+  type NegativeScores,
+} from '../../../firmware-ts/src/wake-train/det.js';
 import {
   chooseOperatingPoint,
+  logit,
+  LOGIT_STEP,
   MAX_FA_PER_HOUR,
   pointAt,
+  sigmoid,
   TRAIN_THRESHOLDS,
 } from '../../../firmware-ts/src/wake-train/train/threshold.js';
 
@@ -26,7 +33,23 @@ function hour(spikes: number[]): NegativeScores {
 }
 
 const POSITIVES = [0.1, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99].map(positive);
-const options = { thresholds: TRAIN_THRESHOLDS, refractoryMs: 2000 };
+// The rule, on a grid whose points can be named by hand (the training grid is in logits, below).
+const options = { thresholds: DEFAULT_THRESHOLDS, refractoryMs: 2000 };
+
+describe('TRAIN_THRESHOLDS', () => {
+  it('is evenly spaced in logit, from below 0.5 to where float32 scores stop being told apart', () => {
+    expect(TRAIN_THRESHOLDS[0]).toBeLessThan(0.05);
+    expect(TRAIN_THRESHOLDS[TRAIN_THRESHOLDS.length - 1]).toBeGreaterThan(1 - 1e-6);
+    for (let i = 1; i < TRAIN_THRESHOLDS.length; i++) {
+      expect(logit(TRAIN_THRESHOLDS[i]!) - logit(TRAIN_THRESHOLDS[i - 1]!)).toBeCloseTo(LOGIT_STEP, 6);
+    }
+    // As many points between 0.999 and 0.9999 as between 0.5 and 0.9 (about): the old grid had 3.
+    const within = (lo: number, hi: number): number =>
+      TRAIN_THRESHOLDS.filter((t) => t > lo && t <= hi).length;
+    expect(within(0.999, 0.9999)).toBeGreaterThanOrEqual(18);
+    expect(sigmoid(logit(0.9985))).toBeCloseTo(0.9985, 12);
+  });
+});
 
 describe('chooseOperatingPoint', () => {
   it('takes the lowest FRR within 0.5 FA/h, the highest threshold among equals', () => {

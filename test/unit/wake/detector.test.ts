@@ -130,4 +130,50 @@ describe('WakeDetector', () => {
     const again = await feed(det, 20);
     expect(again).toEqual([{ phrase: 'p', score: 0.875, atMs: (WARMUP + 7) * 80 }]);
   });
+
+  describe('with a verifier (two stages)', () => {
+    /** A head scripted by frame, and a verifier whose score is scripted by the frame it is asked on. */
+    async function twoStage(head: number[], verifier: (frame: number) => number) {
+      const features = new WakeFeatures(fakeFeatureModels());
+      await features.warmUp();
+      const model = scriptedHead('hey_quark', head);
+      let frame = 0;
+      const asked: number[] = [];
+      const second = new FakeModel('verifier', ['x'], ['y'], () => {
+        asked.push(frame);
+        return { y: Float32Array.of(verifier(frame)) };
+      });
+      const firstStage: number[] = [];
+      const det = new WakeDetector({
+        features,
+        heads: [{ phrase: 'hey_quark', model, threshold: 0.3, verifier: { model: second, threshold: 0.9 } }],
+        refractoryMs: 2000,
+        log: silentLogger(),
+        onFrame: (f) => {
+          frame++;
+          if (f.firstStage !== undefined) firstStage.push(f.firstStage.hey_quark ?? -1);
+        },
+      });
+      // onFrame runs after the frame: the verifier sees the count of frames finished before it.
+      return { det, asked, second, firstStage };
+    }
+
+    it('asks the verifier only on frames the head passes, and fires when both agree', async () => {
+      // Head calls 0..: frames WARMUP+1.. ; passes (>= 0.3) at calls 2, 3, 4.
+      const { det, asked, second } = await twoStage([0.1, 0.2, 0.4, 0.6, 0.5, 0.1], (f) =>
+        f === WARMUP + 3 ? 0.95 : 0.2,
+      );
+      const d = await feed(det, 20);
+      expect(second.calls).toBe(3);
+      expect(asked).toEqual([WARMUP + 2, WARMUP + 3, WARMUP + 4]);
+      expect(d).toEqual([{ phrase: 'hey_quark', score: Math.fround(0.95), atMs: (WARMUP + 4) * 80 }]);
+      expect(det.thresholds).toEqual({ hey_quark: 0.9 });
+    });
+
+    it('takes back what the head alone would fire on when the verifier says no', async () => {
+      const { det, firstStage } = await twoStage([0.1, 0.99, 0.99, 0.1], () => 0.5);
+      expect(await feed(det, 20)).toEqual([]);
+      expect(firstStage.filter((s) => s > 0.9).length).toBe(2);
+    });
+  });
 });

@@ -28,8 +28,13 @@ const clipSchema = z
     file: z.string().min(1),
     label: z.enum(['pos', 'neg']),
     kind: z.enum(CLIP_KINDS),
-    /** espeak-ng accent (`en-us`), or `none` for noise, silence, tones and music. */
+    /**
+     * The speaker: espeak-ng accent (`en-us`), `flite:awb`, `festival:lp_diphone`, or `none` for
+     * noise, silence, tones and music.
+     */
     voice: z.string(),
+    /** Speech: the synthesiser (`espeak-en`, `espeak-other`, `flite`, `festival`). */
+    synth: z.enum(['espeak-en', 'espeak-other', 'flite', 'festival']).optional(),
     /** espeak-ng variant (`f3`, `''` for the plain voice), or the kind of sound (`pinknoise`). */
     variant: z.string(),
     split: z.enum(['train', 'val', 'test']),
@@ -52,7 +57,7 @@ const indexSchema = z
     phrase: z.string(),
     seed: z.number().int(),
     size: z.enum(['smoke', 'full']),
-    /** espeak-ng and sox versions the clips were made with. */
+    /** espeak-ng, sox, flite and festival versions the clips were made with. */
     tools: z.string(),
     /** Which voices (espeak-ng `-v` names) each split holds. */
     voices: z.object({ train: z.array(z.string()), val: z.array(z.string()), test: z.array(z.string()) }),

@@ -41,11 +41,29 @@ import {
 import { Prng } from './prng.js';
 import { mixBabble, renderClip, synthNoiseBeds, type NoiseBeds } from './render.js';
 import { sentence } from './text.js';
-import { phonemize, pool, SAMPLE_RATE_HZ, speak, toolVersions, voiceListings } from './tools.js';
-import { allVoices, espeakVoice, parseVoiceLists, splitOf, type Split, type Voice } from './voices.js';
+import {
+  otherVoiceListings,
+  phonemize,
+  pool,
+  SAMPLE_RATE_HZ,
+  speak,
+  toolVersions,
+  voiceListings,
+} from './tools.js';
+import {
+  allVoices,
+  judgeVoice,
+  otherVoices,
+  parseVoiceLists,
+  splitOf,
+  synthVoice,
+  voiceName,
+  type Split,
+  type Voice,
+} from './voices.js';
 
 /** Bump whenever the same options would give other clips or near-misses (it keys every cache). */
-export const GENERATOR_VERSION = 5;
+export const GENERATOR_VERSION = 6;
 
 export interface WakeDataProgress {
   stage: 'voices' | 'near-misses' | 'noise' | 'clips' | 'index';
@@ -104,10 +122,11 @@ export async function generateWakeData(options: GenerateWakeDataOptions): Promis
   const tools = await toolVersions(signal);
   const listings = await voiceListings(signal);
   const voiceList = parseVoiceLists(listings.english, listings.variants, listings.mbrola);
-  const voices = allVoices(voiceList);
-  if (voices.length === 0) {
+  const english = allVoices(voiceList);
+  if (english.length === 0) {
     throw new WakeDataError('E_WAKE_DATA', 'espeak-ng lists no English voices: install espeak-ng-data');
   }
+  const voices = [...english, ...otherVoices(await otherVoiceListings(signal), voiceList.variants)];
   progress({ stage: 'voices', done: 1, total: 1 });
 
   progress({ stage: 'near-misses', done: 0, total: 1 });
@@ -116,7 +135,7 @@ export async function generateWakeData(options: GenerateWakeDataOptions): Promis
   const chosen = chooseVoices(voices, plan, seed);
   const judged =
     plan.nearMissClips > 0 && misses.length > 0
-      ? await cachedNearMissesByVoice(dir, options.phrase, misses, chosen.map(espeakVoice), tools, {
+      ? await cachedNearMissesByVoice(dir, options.phrase, misses, chosen.map(judgeVoice), tools, {
           concurrency,
           signal,
         })
@@ -313,7 +332,7 @@ function droppedCounts(
 
 function voicesBySplit(voices: readonly Voice[]): Record<Split, string[]> {
   const out: Record<Split, string[]> = { train: [], val: [], test: [] };
-  for (const v of voices) out[splitOf(v)].push(espeakVoice(v));
+  for (const v of voices) out[splitOf(v)].push(voiceName(v));
   return out;
 }
 
@@ -342,6 +361,7 @@ function indexEntry(spec: ClipSpec, done: Finished | undefined): WakeDataClip {
     kind: spec.kind,
     voice: spec.voice,
     variant: spec.variant,
+    ...(spec.synth === undefined ? {} : { synth: spec.synth }),
     split: spec.split,
     seconds: Number(done.seconds.toFixed(4)),
     weight: spec.weight,
@@ -365,7 +385,14 @@ async function makeBeds(voices: readonly Voice[], seed: number, signal: AbortSig
       const text = Array.from({ length: BABBLE_SENTENCES }, () => sentence(rng)).join('. ');
       speech.push(
         await speak(
-          { voice: espeakVoice(v), speedWpm: rng.int(140, 190), pitch: rng.int(20, 80), wordGap: 0, text },
+          {
+            engine: v.engine,
+            voice: synthVoice(v),
+            speedWpm: rng.int(140, 190),
+            pitch: rng.int(20, 80),
+            wordGap: 0,
+            text,
+          },
           signal,
         ),
       );

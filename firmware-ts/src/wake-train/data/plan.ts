@@ -7,7 +7,8 @@
  */
 import { hashString, Prng } from './prng.js';
 import { QUESTIONS, sentence } from './text.js';
-import { espeakVoice, splitOf, voiceSlug, type Split, type Voice } from './voices.js';
+import type { RoomSpec } from './room.js';
+import { judgeVoice, speakerOf, splitOf, voiceSlug, type Split, type Voice } from './voices.js';
 import type { ClipKind, ClipLabel, DataSize } from './dataset.js';
 import { normalisePhrase } from './near-miss.js';
 
@@ -27,7 +28,12 @@ export interface Augment {
   tempo?: number;
   /** sox `pitch`, in cents. */
   pitchCents?: number;
+  /** Vocal tract length: the formants moved by this factor, the pitch kept (formant.ts). */
+  formantWarp?: number;
+  /** sox's reverberator, one of three rooms. */
   reverb?: Room;
+  /** A room impulse response from the image-source method (room.ts): a place and a distance. */
+  room?: RoomSpec;
   /** The glasses' microphones: sox `highpass` and `lowpass`. */
   band?: { highpassHz: number; lowpassHz: number };
   /** Noise under the whole clip at this SNR against the speech; `at` picks where in the noise bed. */
@@ -65,22 +71,34 @@ export interface ClipSpec {
   weight: number;
   speech?: SpeechSpec;
   sound?: SoundSpec;
-  /** `voice` and `variant` of the index entry. */
+  /** `voice`, `variant` and `synth` of the index entry. */
   voice: string;
   variant: string;
+  /** Speech clips: the synthesiser. */
+  synth?: Synth;
 }
 
 export interface SizePlan {
-  /** Voice combinations used per split; `all` for every one. */
+  /** Voices used per split from each synthesiser (synthOf); `all` for every one. */
   voices: { train: number; val: number; test: number } | 'all';
+  /** Only these synthesisers' voices (tests that are about something else keep to one). */
+  synths?: readonly Synth[];
   /** Per voice. */
   phraseClips: number;
   questionClips: number;
   nearMissClips: number;
   /** Speech negatives per voice: train voices, and held-out (val, test) voices. */
   speechClips: { train: number; heldOut: number };
-  /** Sentences in a speech negative: train, and the held-out splits (longer, for FA/h). */
-  sentences: { train: [number, number]; heldOut: [number, number] };
+  /**
+   * The same for the voices of other languages and synthesisers, which are many draws of few
+   * speakers: fewer each, so English ordinary speech still makes most of the negative hours.
+   */
+  otherSpeechClips: { train: number; heldOut: number };
+  /**
+   * Sentences in a speech negative: train, and the held-out splits (longer, for FA/h); `other` for
+   * the held-out speech of the other languages and synthesisers (festival takes a second a sentence).
+   */
+  sentences: { train: [number, number]; heldOut: [number, number]; other: [number, number] };
   /** Non-speech negatives, over all splits. */
   noiseClips: number;
   silenceClips: number;
@@ -90,12 +108,13 @@ export interface SizePlan {
 
 export const SIZE_PLANS: Record<DataSize, SizePlan> = {
   smoke: {
-    voices: { train: 10, val: 3, test: 3 },
+    voices: { train: 3, val: 1, test: 1 },
     phraseClips: 2,
     questionClips: 1,
     nearMissClips: 2,
     speechClips: { train: 1, heldOut: 1 },
-    sentences: { train: [1, 2], heldOut: [2, 3] },
+    otherSpeechClips: { train: 1, heldOut: 1 },
+    sentences: { train: [1, 2], heldOut: [2, 3], other: [1, 2] },
     noiseClips: 4,
     silenceClips: 2,
     toneClips: 2,
@@ -110,7 +129,8 @@ export const SIZE_PLANS: Record<DataSize, SizePlan> = {
     // speech it had never heard), and over 2 h in each held-out split, so that 0.5 false accepts an
     // hour is one false accept in two hours there and can be told apart from zero.
     speechClips: { train: 2, heldOut: 2 },
-    sentences: { train: [2, 4], heldOut: [9, 12] },
+    otherSpeechClips: { train: 1, heldOut: 1 },
+    sentences: { train: [2, 4], heldOut: [9, 12], other: [4, 6] },
     noiseClips: 100,
     silenceClips: 20,
     toneClips: 50,
@@ -139,9 +159,13 @@ function drawSplit(rng: Prng): Split {
 
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
-/** Augmentation for one speech clip: a quarter are clean; otherwise each effect by its own chance. */
+/**
+ * Augmentation for one speech clip: a fifth are clean; otherwise each effect by its own chance.
+ * Reverberation is the condition new voices missed most: nearly half the clips are in a room, two
+ * thirds of those in an image-source room (any distance), the rest in sox's reverberator.
+ */
 export function drawAugment(rng: Prng): Augment {
-  const clean = rng.chance(0.25);
+  const clean = rng.chance(0.2);
   const a: Augment = {
     levelDbfs: round(rng.uniform(-38, -14), 1),
     leadSeconds: round(rng.uniform(0.2, 1.0), 2),
@@ -150,7 +174,11 @@ export function drawAugment(rng: Prng): Augment {
   if (clean) return a;
   if (rng.chance(0.4)) a.tempo = round(rng.uniform(0.85, 1.15), 2);
   if (rng.chance(0.4)) a.pitchCents = Math.round(rng.uniform(-300, 300));
-  if (rng.chance(0.35)) a.reverb = rng.pick(Object.keys(ROOMS) as Room[]);
+  if (rng.chance(0.5)) a.formantWarp = round(rng.uniform(0.86, 1.18), 3);
+  if (rng.chance(0.45)) {
+    if (rng.chance(2 / 3)) a.room = drawRoom(rng);
+    else a.reverb = rng.pick(Object.keys(ROOMS) as Room[]);
+  }
   if (rng.chance(0.5)) {
     a.band = { highpassHz: rng.pick([100, 150, 200]), lowpassHz: rng.pick([5500, 6000, 6500, 7000, 7500]) };
   }
@@ -160,11 +188,44 @@ export function drawAugment(rng: Prng): Augment {
   return a;
 }
 
+/**
+ * A room and where the talker is in it: the wearer's own mouth a few centimetres from the glasses
+ * (a third), someone across a table, or a talker or a television across the room.
+ */
+export function drawRoom(rng: Prng): RoomSpec {
+  const size: [number, number, number] = [
+    round(rng.uniform(2.5, 10), 2),
+    round(rng.uniform(2.5, 8), 2),
+    round(rng.uniform(2.4, 4), 2),
+  ];
+  const rt60 = round(rng.uniform(0.15, 0.9), 2);
+  const inside = (l: number, margin: number): number => round(rng.uniform(margin, l - margin), 2);
+  const mic: [number, number, number] = [inside(size[0], 0.5), inside(size[1], 0.5), round(rng.uniform(1.1, 1.8), 2)];
+  const distance = rng.chance(1 / 3) ? rng.uniform(0.05, 0.2) : rng.chance(0.5) ? rng.uniform(0.5, 1.5) : rng.uniform(1.5, 5);
+  // A direction drawn until the source lands inside the room (0.2 m from every wall).
+  for (let tries = 0; tries < 50; tries++) {
+    const azimuth = rng.uniform(0, 2 * Math.PI);
+    const elevation = rng.uniform(-0.3, 0.3);
+    const source: [number, number, number] = [
+      round(mic[0] + distance * Math.cos(azimuth) * Math.cos(elevation), 3),
+      round(mic[1] + distance * Math.sin(azimuth) * Math.cos(elevation), 3),
+      round(mic[2] + distance * Math.sin(elevation), 3),
+    ];
+    if (source.every((v, i) => v > 0.2 && v < size[i as 0 | 1 | 2] - 0.2)) return { size, rt60, mic, source };
+  }
+  return { size, rt60, mic, source: [round(mic[0] + 0.1, 3), mic[1], mic[2]] };
+} // prettier-ignore
+
 export function describeAugment(a: Augment): string {
   const parts: string[] = [];
   if (a.tempo !== undefined) parts.push(`tempo ${a.tempo}`);
   if (a.pitchCents !== undefined) parts.push(`pitch ${a.pitchCents > 0 ? '+' : ''}${a.pitchCents} cents`);
+  if (a.formantWarp !== undefined) parts.push(`formants x${a.formantWarp}`);
   if (a.reverb !== undefined) parts.push(`reverb ${a.reverb}`);
+  if (a.room !== undefined) {
+    const d = Math.hypot(...a.room.source.map((v, i) => v - (a.room?.mic[i] ?? 0)));
+    parts.push(`room ${a.room.size.join('x')} m RT60 ${a.room.rt60} s at ${d.toFixed(2)} m`);
+  }
   if (a.band !== undefined) parts.push(`band ${a.band.highpassHz}-${a.band.lowpassHz} Hz`);
   if (a.noise !== undefined) parts.push(`${a.noise.kind} noise ${a.noise.snrDb} dB SNR`);
   parts.push(`level ${a.levelDbfs} dBFS`);
@@ -173,9 +234,10 @@ export function describeAugment(a: Augment): string {
 
 /** `clean`, `noise`, `reverb` or `noise+reverb`: the sub-folder, so evaluation reports each. */
 export function conditionOf(a: Augment): string {
-  if (a.noise !== undefined && a.reverb !== undefined) return 'noise+reverb';
+  const reverb = a.reverb !== undefined || a.room !== undefined;
+  if (a.noise !== undefined && reverb) return 'noise+reverb';
   if (a.noise !== undefined) return 'noise';
-  if (a.reverb !== undefined) return 'reverb';
+  if (reverb) return 'reverb';
   return 'clean';
 }
 
@@ -183,14 +245,32 @@ function drawTts(rng: Prng): { speedWpm: number; pitch: number; wordGap: number 
   return { speedWpm: rng.int(115, 220), pitch: rng.int(15, 85), wordGap: rng.pick([0, 0, 0, 1, 2, 4, 6]) };
 }
 
-/** The voices a size uses: all, or a seeded sample of each split. */
+/**
+ * The synthesiser a voice comes from, as figures are reported: espeak-ng's English voices, its
+ * other languages, flite, festival.
+ */
+export type Synth = 'espeak-en' | 'espeak-other' | 'flite' | 'festival';
+export const SYNTHS: readonly Synth[] = ['espeak-en', 'espeak-other', 'flite', 'festival'];
+
+export function synthOf(voice: Voice): Synth {
+  if (voice.engine !== 'espeak') return voice.engine;
+  return voice.accent.startsWith('en') ? 'espeak-en' : 'espeak-other';
+}
+
+/** The voices a size uses: all, or a seeded sample of each split from each synthesiser. */
 export function chooseVoices(voices: readonly Voice[], plan: SizePlan, seed: number): Voice[] {
-  if (plan.voices === 'all') return [...voices];
+  const synths = plan.synths ?? SYNTHS;
+  if (plan.voices === 'all') return voices.filter((v) => synths.includes(synthOf(v)));
   const counts = plan.voices;
   const rng = Prng.derive(seed, 'voices');
-  const bySplit = (s: Split): Voice[] =>
-    rng.shuffle(voices.filter((v) => splitOf(v) === s)).slice(0, counts[s]);
-  return [...bySplit('train'), ...bySplit('val'), ...bySplit('test')];
+  const out: Voice[] = [];
+  for (const s of ['train', 'val', 'test'] as const) {
+    for (const synth of synths) {
+      const pool = voices.filter((v) => splitOf(v) === s && synthOf(v) === synth);
+      out.push(...rng.shuffle(pool).slice(0, counts[s]));
+    }
+  }
+  return out;
 }
 
 export interface PlanInput {
@@ -241,7 +321,8 @@ export function planClips(input: PlanInput): ClipSpec[] {
   voices.forEach((voice, v) => {
     const split = splitOf(voice);
     const slug = voiceSlug(voice);
-    const common = { split, voice: voice.accent, variant: voice.variant };
+    const synth = synthOf(voice);
+    const common = { split, voice: speakerOf(voice), variant: voice.variant, synth };
     const say = (id: string, rng: Prng, text: string, question?: string): SpeechSpec => ({
       voice,
       ...drawTts(rng),
@@ -276,7 +357,7 @@ export function planClips(input: PlanInput): ClipSpec[] {
       weight: 1,
       speech: say(id, rng, phrase, rng.pick(QUESTIONS)),
     }));
-    const allowed = input.nearMissesByVoice?.get(espeakVoice(voice));
+    const allowed = input.nearMissesByVoice?.get(judgeVoice(voice));
     const sayable = allowed === undefined ? input.nearMisses.length : allowed.length;
     add('near-miss', sayable === 0 ? 0 : plan.nearMissClips, (id, rng, i) => {
       const text = nearMissFor(input.nearMisses, allowed, v * plan.nearMissClips + i) ?? '';
@@ -288,8 +369,14 @@ export function planClips(input: PlanInput): ClipSpec[] {
         speech: say(id, rng, text, rng.chance(0.3) ? rng.pick(QUESTIONS) : undefined),
       };
     });
-    add('speech', split === 'train' ? plan.speechClips.train : plan.speechClips.heldOut, (id, rng) => {
-      const [lo, hi] = split === 'train' ? plan.sentences.train : plan.sentences.heldOut;
+    const speechClips = synth === 'espeak-en' ? plan.speechClips : plan.otherSpeechClips;
+    add('speech', split === 'train' ? speechClips.train : speechClips.heldOut, (id, rng) => {
+      const [lo, hi] =
+        split === 'train'
+          ? plan.sentences.train
+          : synth === 'espeak-en'
+            ? plan.sentences.heldOut
+            : plan.sentences.other;
       // A fifth are the questions alone: heard after the phrase in positives, never a wake phrase.
       const text = rng.chance(0.2)
         ? rng.pick(QUESTIONS)

@@ -1,6 +1,7 @@
 /**
- * Renders one planned clip: espeak-ng speaks it, sox applies tempo, pitch, reverb and the microphone
- * band, and the mix (level, padding, noise at an SNR) is done here, from the seeded recipe.
+ * Renders one planned clip: a synthesiser speaks it; the formant warp and the image-source room are
+ * applied here, then sox applies tempo, pitch, its reverberator and the microphone band, and the mix
+ * (level, padding, noise at an SNR) is done here, from the seeded recipe.
  */
 import {
   ROOMS,
@@ -10,8 +11,10 @@ import {
   type SoundSpec,
   type SpeechSpec,
 } from './plan.js';
+import { warpFormants } from './formant.js';
+import { inRoom } from './room.js';
 import { SAMPLE_RATE_HZ, soxEffects, soxSynth, speak } from './tools.js';
-import { espeakVoice, type Split } from './voices.js';
+import { synthVoice, type Split } from './voices.js';
 
 /** Long noise recordings clips take slices of: synthesised once per generation. */
 export interface NoiseBeds {
@@ -49,7 +52,13 @@ async function renderSpeech(
   beds: NoiseBeds,
   signal: AbortSignal,
 ): Promise<RenderedClip> {
-  const tts = { voice: espeakVoice(s.voice), speedWpm: s.speedWpm, pitch: s.pitch, wordGap: s.wordGap };
+  const tts = {
+    engine: s.voice.engine,
+    voice: synthVoice(s.voice),
+    speedWpm: s.speedWpm,
+    pitch: s.pitch,
+    wordGap: s.wordGap,
+  };
   const first = trim(await speak({ ...tts, text: s.text }, signal));
   let utterance = first;
   if (s.then !== undefined) {
@@ -57,11 +66,14 @@ async function renderSpeech(
     utterance = concat([first, zeros(s.then.gapSeconds), second]);
   }
   const a = s.augment;
-  const effects = soxArgs(a);
+  const effects = soxArgs(a, s.voice.engine === 'espeak' ? 0 : enginePitchCents(s.pitch));
   const tempo = a.tempo ?? 1;
   let speech = utterance;
-  if (effects.length > 0) {
-    const processed = await soxEffects(concat([utterance, zeros(EFFECT_TAIL_SECONDS)]), effects, signal);
+  if (effects.length > 0 || a.formantWarp !== undefined || a.room !== undefined) {
+    let processed = concat([utterance, zeros(EFFECT_TAIL_SECONDS)]);
+    if (a.formantWarp !== undefined) processed = warpFormants(processed, a.formantWarp);
+    if (a.room !== undefined) processed = inRoom(processed, a.room, SAMPLE_RATE_HZ);
+    processed = await soxEffects(processed, effects, signal);
     // Keep the speech and its reverb tail up to the clip's tail; the rest of the padding goes.
     speech = processed.subarray(
       0,
@@ -83,11 +95,20 @@ async function renderSpeech(
   return { samples: out, phraseEndSeconds: Number(((lead + phraseEnd) / SAMPLE_RATE_HZ).toFixed(3)) };
 }
 
-function soxArgs(a: Augment): string[] {
+/**
+ * flite and festival have no pitch setting common to their voices: the recipe's pitch (0..99, as
+ * espeak-ng's, 50 the voice's own) becomes a shift of up to +-4 semitones by sox.
+ */
+export function enginePitchCents(pitch: number): number {
+  return Math.round((pitch - 50) * 8);
+}
+
+function soxArgs(a: Augment, voicePitchCents: number): string[] {
   const e: string[] = [];
   if (a.tempo !== undefined) e.push('tempo', '-s', String(a.tempo));
+  const cents = (a.pitchCents ?? 0) + voicePitchCents;
   // sox's pitch resamples inside the chain; `rate` brings it back to 16 kHz before the filters.
-  if (a.pitchCents !== undefined) e.push('pitch', String(a.pitchCents), 'rate', String(SAMPLE_RATE_HZ));
+  if (cents !== 0) e.push('pitch', String(cents), 'rate', String(SAMPLE_RATE_HZ));
   if (a.reverb !== undefined) e.push('reverb', ...ROOMS[a.reverb].map(String));
   if (a.band !== undefined)
     e.push('highpass', String(a.band.highpassHz), 'lowpass', String(a.band.lowpassHz));

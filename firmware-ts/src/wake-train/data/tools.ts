@@ -1,16 +1,19 @@
 /**
- * espeak-ng and sox, run as child processes with their audio on pipes (no temporary files), and a
+ * espeak-ng, flite, festival and sox, run as child processes with their audio on pipes (no temporary files), and a
  * small worker pool to run them two at a time.
  *
  * Determinism: espeak-ng gives the same samples for the same arguments; sox runs with -R (fixed seeds
  * for anything random) and -D (no dither). Everything random about a clip is drawn in TypeScript from
  * the clip's seeded stream and passed to them as arguments.
  */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { decodeWav } from '../../audio/wav.js';
 import { downmix, floatToInt16, int16ToFloat, resample } from '../../audio/resample.js';
 import { GlassesError } from '../../errors.js';
 import { describeExit, runChild } from '../../util/child.js';
 import { WakeDataError } from './errors.js';
+import type { Engine } from './voices.js';
 
 export const SAMPLE_RATE_HZ = 16_000;
 
@@ -49,7 +52,9 @@ async function run(
 }
 
 export interface SpeakParams {
-  /** `espeak-ng -v`: accent, or accent+variant. */
+  /** Which synthesiser (default espeak-ng). */
+  engine?: Engine;
+  /** espeak-ng `-v`: accent, or accent+variant; flite `-voice`; festival's voice without `voice_`. */
   voice: string;
   /** Words per minute (-s). */
   speedWpm: number;
@@ -60,12 +65,55 @@ export interface SpeakParams {
   text: string;
 }
 
-/** Speech from espeak-ng, as 16 kHz mono samples in [-1, 1]. */
+/** espeak-ng's default rate: flite's and festival's duration stretch is this over the rate asked for. */
+const ESPEAK_DEFAULT_WPM = 175;
+
+/**
+ * Speech from one of the synthesisers, as 16 kHz mono samples in [-1, 1]. flite and festival take
+ * the rate as a duration stretch; their pitch is moved by sox afterwards (render.ts), and wordGap
+ * is espeak-ng's alone.
+ */
 export async function speak(p: SpeakParams, signal: AbortSignal): Promise<Float32Array> {
+  const stretch = (ESPEAK_DEFAULT_WPM / p.speedWpm).toFixed(3);
+  if (p.engine === 'flite') {
+    // flite and text2wave write to a file name; Node's stdio pipes are sockets, which /dev/stdout
+    // cannot be opened on, so a shell pipe stands between (no temporary file). The text is an
+    // argument, never part of the shell's script.
+    const wav = await viaPipe(
+      'flite',
+      ['-voice', p.voice, '--setf', `duration_stretch=${stretch}`, '-t', p.text, '-o', '/dev/stdout'],
+      signal,
+    );
+    return toModelRate(decodeWav(wav, `flite ${p.voice} "${p.text}"`));
+  }
+  if (p.engine === 'festival') {
+    // text2wave cannot seek back into a pipe to write a WAV header's length: raw samples at 16 kHz.
+    const raw = await viaPipe(
+      'text2wave',
+      [
+        '-eval', `(voice_${p.voice})`,
+        '-eval', `(Parameter.set 'Duration_Stretch ${stretch})`,
+        '-F', String(SAMPLE_RATE_HZ), '-otype', 'raw', '-o', '/dev/stdout',
+      ], // prettier-ignore
+      signal,
+      p.text,
+    );
+    return fromRaw(raw, 1);
+  }
   const args = ['-v', p.voice, '-s', String(p.speedWpm), '-p', String(p.pitch), '-g', String(p.wordGap)];
   // --stdin reads the whole text (one utterance, however many lines) instead of line by line.
   const wav = await run('espeak-ng', [...args, '--stdout', '--stdin'], signal, p.text);
   return toModelRate(decodeWav(wav, `espeak-ng ${p.voice} "${p.text}"`));
+}
+
+/** Runs `command args` with its stdout a real pipe (see speak), through bash (for pipefail). */
+function viaPipe(
+  command: string,
+  args: readonly string[],
+  signal: AbortSignal,
+  input?: string,
+): Promise<Buffer> {
+  return run('bash', ['-c', 'set -o pipefail; "$0" "$@" | cat', command, ...args], signal, input);
 }
 
 /** espeak-ng phoneme mnemonics (`-x`) of each text, in one process; one line in, one line out. */
@@ -136,8 +184,48 @@ function toModelRate(wav: { samples: Float32Array; sampleRateHz: number; channel
 export async function toolVersions(signal: AbortSignal): Promise<string> {
   const espeak = (await run('espeak-ng', ['--version'], signal)).toString('utf8').trim();
   const sox = (await run('sox', ['--version'], signal)).toString('utf8').trim();
-  return `${espeak}\n${sox}`;
+  const flite = await optionalVersion('flite', ['--version'], signal);
+  const festival = await optionalVersion('festival', ['--version'], signal);
+  return [espeak, sox, flite, festival].filter((v) => v !== '').join('\n');
 }
+
+async function optionalVersion(
+  command: string,
+  args: readonly string[],
+  signal: AbortSignal,
+): Promise<string> {
+  const r = await runChild(command, args, { signal, stderrTail: 500 });
+  if (r.kind !== 'exited') return '';
+  return `${r.stdout.toString('utf8')}${r.stderr}`.trim().split('\n')[0] ?? '';
+}
+
+/**
+ * The other synthesisers' voices that are installed: flite's (`flite -lv`) and festival's (the
+ * voice folders festival loads from). Either list is empty when its synthesiser is missing.
+ */
+export async function otherVoiceListings(
+  signal: AbortSignal,
+): Promise<{ languages: string[]; flite: string[]; festival: string[] }> {
+  const all = (await run('espeak-ng', ['--voices'], signal)).toString('utf8');
+  const languages = [...all.matchAll(/^\s*\d+\s+(\S+)/gm)].map((m) => m[1] ?? '').filter((l) => l !== '');
+  const fl = await runChild('flite', ['-lv'], { signal, stderrTail: 500 });
+  const flite =
+    fl.kind === 'exited' && fl.code === 0
+      ? (/Voices available:(.*)/.exec(fl.stdout.toString('utf8'))?.[1] ?? '').trim().split(/\s+/)
+      : [];
+  const festival: string[] = [];
+  try {
+    for (const language of await fs.readdir(FESTIVAL_VOICE_DIR)) {
+      for (const voice of await fs.readdir(join(FESTIVAL_VOICE_DIR, language))) festival.push(voice);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return { languages: [...new Set(languages)], flite, festival };
+}
+
+/** Where Debian's festival voices live. */
+const FESTIVAL_VOICE_DIR = '/usr/share/festival/voices';
 
 /** Listings for voices.ts, and whether mbrola is installed. */
 export async function voiceListings(

@@ -3,12 +3,12 @@
  * and its test FRR and FA/h at that threshold. Our head and openWakeWord's pretrained one go through
  * this same function, on the same windows.
  */
-import type { WakeDataIndex } from '../data/dataset.js';
-import { detCurve } from '../det.js';
+import type { WakeDataClip, WakeDataIndex } from '../data/dataset.js';
+import { countDetections, detCurve } from '../det.js';
 import type { EmbeddingStore } from './embeddings.js';
 import { falseAcceptsByKind, scoreSplit, splitDet, type SplitScores, type WindowScorer } from './evaluate.js';
 import type { ProgressSink } from './progress.js';
-import { figuresOf, roundedPoints, type HeadEvaluation } from './report.js';
+import { figuresOf, round, roundedPoints, type GroupFigures, type HeadEvaluation } from './report.js';
 import { chooseOperatingPoint, pointAt, TRAIN_THRESHOLDS } from './threshold.js';
 
 export interface AssessOptions {
@@ -49,6 +49,10 @@ export async function evaluateHead(
     val: figuresOf(chosen.point, scored.val.positives.length, scored.val.negatives),
     test: figuresOf(pointAt(testDet, threshold), scored.test.positives.length, scored.test.negatives),
     testFalseAcceptsByKind: falseAcceptsByKind(index, scored.test, threshold, options.refractoryMs),
+    testBy: {
+      synth: figuresByGroup(index, scored.test, threshold, options.refractoryMs, (c) => c.synth ?? 'none'),
+      condition: figuresByGroup(index, scored.test, threshold, options.refractoryMs, conditionOfClip),
+    },
     det: { val: roundedPoints(valDet), test: roundedPoints(testDet) },
   };
   // The same rule with false accepts counted on ordinary audio only: near-misses are a dense,
@@ -89,6 +93,48 @@ export async function evaluateHead(
     `threshold ${threshold}: val FRR ${pct(evaluation.val.frr)} at ${evaluation.val.faPerHour} FA/h; test FRR ${pct(evaluation.test.frr)} at ${evaluation.test.faPerHour} FA/h`,
   );
   return evaluation;
+}
+
+/** The condition folder of a speech clip (`<split>/<label>/<kind>/<condition>/<name>.wav`). */
+function conditionOfClip(clip: WakeDataClip): string {
+  const parts = clip.file.split('/');
+  return parts.length === 5 ? (parts[3] ?? 'none') : 'none';
+}
+
+/**
+ * Test figures at one threshold per group of clips (synthesiser, condition): FRR over the group's
+ * positives, false accepts per hour over its negatives.
+ */
+function figuresByGroup(
+  index: WakeDataIndex,
+  scores: SplitScores,
+  threshold: number,
+  refractoryMs: number,
+  groupOf: (clip: WakeDataClip) => string,
+): Record<string, GroupFigures> {
+  const out: Record<string, GroupFigures> = {};
+  const get = (g: string): GroupFigures =>
+    (out[g] ??= { positives: 0, found: 0, frr: 0, negativeSeconds: 0, falseAccepts: 0, faPerHour: 0 });
+  scores.positives.forEach((s, i) => {
+    const clip = index.clips[scores.positiveClips[i] ?? -1];
+    if (clip === undefined) return;
+    const g = get(groupOf(clip));
+    g.positives++;
+    if (countDetections(s, threshold, undefined, refractoryMs) > 0) g.found++;
+  });
+  scores.negatives.forEach((n, i) => {
+    const clip = index.clips[scores.negativeClips[i] ?? -1];
+    if (clip === undefined) return;
+    const g = get(groupOf(clip));
+    g.negativeSeconds += n.seconds;
+    g.falseAccepts += countDetections(n.scores, threshold, undefined, refractoryMs);
+  });
+  for (const g of Object.values(out)) {
+    g.frr = g.positives > 0 ? round(1 - g.found / g.positives, 4) : 0;
+    g.faPerHour = g.negativeSeconds > 0 ? round(g.falseAccepts / (g.negativeSeconds / 3600), 3) : 0;
+    g.negativeSeconds = round(g.negativeSeconds, 1);
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /** The split's scores without its near-miss negatives. */

@@ -36,6 +36,8 @@ export interface ExportOptions {
   sourcePath: string;
   /** The score the head fires at, chosen on the validation split: the manifest entry's `threshold`. */
   threshold: number;
+  /** A second-stage verifier (verifier.ts): the name of the head whose detections it judges. */
+  verifies?: string;
   metadata: Readonly<Record<string, string>>;
 }
 
@@ -56,9 +58,10 @@ export async function writeHeadOnnx(weights: HeadWeights, options: ExportOptions
   await writeFileAtomic(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const entry: ModelEntry = {
     name: options.name,
-    kind: 'wake-head',
+    kind: options.verifies === undefined ? 'wake-head' : 'wake-verifier',
     file: fileName,
     phrase: options.phrase,
+    ...(options.verifies === undefined ? {} : { verifies: options.verifies }),
     threshold: options.threshold,
     source: { package: OWN_MODEL_PACKAGE, version: options.packageVersion, path: options.sourcePath },
     sha256: createHash('sha256').update(bytes).digest('hex'),

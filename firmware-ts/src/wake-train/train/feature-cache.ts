@@ -10,10 +10,13 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { readWavAs16kMono } from '../../audio/wav.js';
 import { EMBEDDING_DIM, WakeFeatures, type WakeFeatureModels } from '../../wake/features.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import type { WakeDataIndex } from '../data/dataset.js';
+import { WakeTrainError } from './errors.js';
+import type { FeatureWorkerData, FeatureWorkerReply } from './feature-worker.js';
 import {
   buildStore,
   clipEmbeddings,
@@ -35,6 +38,11 @@ export interface FeatureInputs {
   cacheDir: string;
   /** Clips streamed at once, each through its own WakeFeatures; default 2. */
   concurrency?: number;
+  /**
+   * Worker threads, each with its own sessions of the feature models (feature-worker.ts), so that
+   * every core computes; without it, the clips are streamed on this thread with `models`.
+   */
+  workers?: { count: number; models: FeatureWorkerData };
   /** Seconds of audio done and in total. */
   onProgress?: (doneSeconds: number, totalSeconds: number) => void;
   signal?: AbortSignal;
@@ -72,6 +80,12 @@ export async function loadOrComputeFeatures(inputs: FeatureInputs): Promise<Feat
 }
 
 async function computeFeatures(inputs: FeatureInputs): Promise<EmbeddingStore> {
+  const script = workerScript();
+  if (script !== undefined && inputs.workers !== undefined && inputs.workers.count > 0) {
+    const history = new WakeFeatures(inputs.models);
+    await history.warmUp();
+    return buildStore(historyRows(history), await computeInWorkers(inputs, inputs.workers, script));
+  }
   const { index, dataDir, signal } = inputs;
   const workers = Math.max(1, inputs.concurrency ?? 2);
   const streams: WakeFeatures[] = [];
@@ -104,6 +118,80 @@ async function computeFeatures(inputs: FeatureInputs): Promise<EmbeddingStore> {
     }),
   );
   return buildStore(history, perClip);
+}
+
+/**
+ * A worker on feature-worker's compiled .js beside this file. From source (tsx, vitest) there is
+ * none: tsx's loader does not reach worker threads there, so the clips are streamed on this thread.
+ */
+function workerScript(): URL | undefined {
+  return import.meta.url.endsWith('.ts') ? undefined : new URL('./feature-worker.js', import.meta.url);
+}
+
+/** Every clip's embeddings, computed by `spec.count` worker threads, each kept one clip busy. */
+async function computeInWorkers(
+  inputs: FeatureInputs,
+  spec: { count: number; models: FeatureWorkerData },
+  script: URL,
+): Promise<Float32Array[]> {
+  const { index, dataDir, signal } = inputs;
+  const perClip: Float32Array[] = new Array<Float32Array>(index.clips.length);
+  const totalSeconds = index.clips.reduce((s, c) => s + c.seconds, 0);
+  let doneSeconds = 0;
+  let next = 0;
+  const workers = Array.from(
+    { length: Math.min(spec.count, index.clips.length) },
+    () => new Worker(script, { workerData: spec.models }),
+  );
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const onAbort = (): void => {
+              reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            const finish = (err?: Error): void => {
+              signal?.removeEventListener('abort', onAbort);
+              if (err === undefined) resolve();
+              else reject(err);
+            };
+            const sendNext = (): void => {
+              const i = next++;
+              const clip = index.clips[i];
+              if (clip === undefined) {
+                finish();
+                return;
+              }
+              worker.postMessage({ clip: i, file: join(dataDir, clip.file) });
+            };
+            worker.on('message', (m: FeatureWorkerReply) => {
+              if ('ready' in m) {
+                sendNext();
+              } else if ('error' in m) {
+                const file = index.clips[m.clip]?.file ?? 'the feature models';
+                finish(new WakeTrainError('E_WAKE_TRAIN', `wake features of ${file}: ${m.error}`));
+              } else {
+                perClip[m.clip] = m.embeddings;
+                doneSeconds += index.clips[m.clip]?.seconds ?? 0;
+                inputs.onProgress?.(doneSeconds, totalSeconds);
+                sendNext();
+              }
+            });
+            worker.on('error', (err) => {
+              finish(err);
+            });
+            worker.on('exit', (code) => {
+              if (code !== 0) finish(new Error(`wake feature worker exited with code ${code}`));
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return perClip;
 }
 
 function cacheFiles(cacheDir: string, key: string): { data: string; meta: string } {

@@ -3,7 +3,7 @@
  * verification -> report. Models and loaders come in through `deps` (the command builds them), so
  * nothing here opens an onnxruntime session of its own.
  */
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { InferenceModel } from '../../inference/model.js';
 import { OWN_MODEL_PACKAGE, type ModelEntry } from '../../models/manifest.js';
 import type { WakeFeatureModels } from '../../wake/features.js';
@@ -16,13 +16,16 @@ import { FIRST_SCORED_FRAME, windowRow, type EmbeddingStore } from './embeddings
 import { WakeTrainError } from './errors.js';
 import { evaluateHead } from './assess.js';
 import { clipsOf, modelScorer, type WindowScorer } from './evaluate.js';
-import { loadExported, verifyExport, writeHeadOnnx } from './export.js';
+import { loadExported, verifyExport, writeHeadOnnx, type Verification } from './export.js';
 import { loadOrComputeFeatures } from './feature-cache.js';
+import type { FeatureWorkerData } from './feature-worker.js';
 import { labelWindows, POSITIVE_AFTER_END_MS, type LabelledSplit, type Split } from './labels.js';
 import type { ProgressSink } from './progress.js';
 import { forReport, splitCounts, type HeadEvaluation, type TrainReport } from './report.js';
 import { THRESHOLD_RULE } from './threshold.js';
 import { trainHead, TRAIN_PRESETS, type TrainConfig } from './trainer.js';
+import type { TfHead } from './tfjs-head.js';
+import { combinedScorer, stage1Threshold, STAGE1_MAX_FRR, STAGE1_RULE, trainVerifier } from './verifier.js';
 
 export interface TrainWakeOptions {
   /** The words, e.g. "hey quark". */
@@ -50,6 +53,8 @@ export interface TrainWakeOptions {
 
 export interface TrainWakeDeps {
   featureModels: WakeFeatureModels;
+  /** Worker threads for the features, each opening the feature models itself (feature-worker.ts). */
+  featureWorkers?: { count: number; models: FeatureWorkerData };
   /** sha256 of the melspectrogram and embedding files: part of the feature cache key. */
   featureModelSha256: readonly string[];
   /** The runtime's ONNX loader over `outDir` (checks size, sha256 and tensor names against the entry). */
@@ -107,6 +112,7 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
     models: deps.featureModels,
     modelSha256: deps.featureModelSha256,
     cacheDir: join(options.cacheDir, 'wake-features'),
+    ...(deps.featureWorkers === undefined ? {} : { workers: deps.featureWorkers }),
     onProgress: (done, total) => {
       progress.update(done, total, 's of audio');
     },
@@ -149,8 +155,9 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
   seconds.training = lap(t);
   progress.done(`loss ${trained.epochs[trained.epochs.length - 1]?.loss.toFixed(4) ?? '?'}`);
 
+  let verifierHead: TfHead | undefined;
   try {
-    // Evaluation: the same function for our head and the pretrained one.
+    // Evaluation: the same function for every head, the pair and the pretrained one.
     t = performance.now();
     const assess = (name: string, scorer: WindowScorer, configured?: number): Promise<HeadEvaluation> =>
       evaluateHead(index, store, scorer, {
@@ -160,7 +167,32 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
         ...(configured === undefined ? {} : { configuredThreshold: configured }),
         ...(signal === undefined ? {} : { signal }),
       });
-    const ours = await assess(options.name, (x, n) => head.predict(x, n));
+    const stage1Scorer: WindowScorer = (x, n) => head.predict(x, n);
+    const alone = await assess(options.name, stage1Scorer);
+    seconds.evaluation = lap(t);
+
+    // The second stage, trained on what stage 1 lets through at a threshold that finds nearly all.
+    t = performance.now();
+    const threshold1 = stage1Threshold(alone.det.val);
+    progress.stage('verifier', `stage 1 at ${threshold1.toPrecision(6)} (val FRR <= ${STAGE1_MAX_FRR})`);
+    const verifierTraining = await trainVerifier(store, labelled.train, head, threshold1, config, {
+      onProgress: (p) => {
+        progress.update(p.step, p.steps, 'steps', `round ${p.round}, loss ${p.loss.toFixed(4)}`);
+      },
+      ...(signal === undefined ? {} : { signal }),
+    });
+    verifierHead = verifierTraining.result.head;
+    const second = verifierHead;
+    seconds.training += lap(t);
+    progress.done(`${verifierTraining.hardNegatives} hard negatives from stage 1`);
+    t = performance.now();
+    const pair = await assess(
+      `${options.name} + verifier`,
+      combinedScorer(stage1Scorer, (x, n) => second.predict(x, n), threshold1),
+    );
+    // The pair ships only if it beats the head alone on val (both under the FA budget there).
+    const usePair = pair.budgetMet && (!alone.budgetMet || pair.val.frr < alone.val.frr);
+    const ours = usePair ? pair : alone;
     const pretrained =
       deps.pretrained === undefined
         ? undefined
@@ -169,41 +201,61 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
             modelScorer(deps.pretrained.model),
             deps.pretrained.configuredThreshold,
           );
-    seconds.evaluation = lap(t);
+    seconds.evaluation += lap(t);
 
     // Export and verification.
     t = performance.now();
     progress.stage('export');
-    const exported = await writeHeadOnnx(await head.weights(), {
-      name: options.name,
+    const metadata = {
+      phrase: options.phrase,
+      seed: String(options.seed),
+      data: `${options.size} seed ${options.seed} generator v${index.version}`,
+    };
+    const common = {
       phrase: options.phrase,
       outDir: options.outDir,
       packageVersion: deps.packageVersion,
       licence: deps.licence,
+    };
+    const headThreshold = usePair ? threshold1 : alone.threshold;
+    const exported = await writeHeadOnnx(await head.weights(), {
+      ...common,
+      name: options.name,
       sourcePath: options.sourcePath,
-      threshold: ours.threshold,
-      metadata: {
-        phrase: options.phrase,
-        threshold: String(ours.threshold),
-        seed: String(options.seed),
-        data: `${options.size} seed ${options.seed} generator v${index.version}`,
-      },
+      threshold: headThreshold,
+      metadata: { ...metadata, threshold: String(headThreshold), stage: usePair ? '1 of 2' : '1 of 1' },
     });
-    const onnx = await loadExported(deps.loadHead, exported);
-    let verification;
-    try {
-      verification = await verifyExport(head, onnx, store, allWindowRows(index, store, 'val'), {
-        onProgress: (done, total) => {
-          progress.update(done, total, 'validation windows');
-        },
-        ...(signal === undefined ? {} : { signal }),
-      });
-    } finally {
-      await onnx.release();
-    }
+    const verifierName = `${options.name}_verifier`;
+    const exportedVerifier = usePair
+      ? await writeHeadOnnx(await second.weights(), {
+          ...common,
+          name: verifierName,
+          sourcePath: join(dirname(options.sourcePath), `${verifierName}.onnx`),
+          threshold: pair.threshold,
+          verifies: options.name,
+          metadata: { ...metadata, threshold: String(pair.threshold), stage: '2 of 2' },
+        })
+      : undefined;
+    const valRows = allWindowRows(index, store, 'val');
+    const check = async (model: TfHead, file: typeof exported): Promise<Verification> => {
+      const onnx = await loadExported(deps.loadHead, file);
+      try {
+        return await verifyExport(model, onnx, store, valRows, {
+          onProgress: (done, total) => {
+            progress.update(done, total, 'validation windows');
+          },
+          ...(signal === undefined ? {} : { signal }),
+        });
+      } finally {
+        await onnx.release();
+      }
+    };
+    const verification = await check(head, exported);
+    const verifierVerification =
+      exportedVerifier === undefined ? undefined : await check(second, exportedVerifier);
     seconds.export = lap(t);
     progress.done(
-      `max |ONNX - TF.js| ${verification.maxAbsDiff.toExponential(2)} on ${verification.windows} windows`,
+      `max |ONNX - TF.js| ${verification.maxAbsDiff.toExponential(2)}${verifierVerification === undefined ? '' : ` and ${verifierVerification.maxAbsDiff.toExponential(2)} (verifier)`} on ${verification.windows} windows`,
     );
 
     const files = {
@@ -243,6 +295,22 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
       thresholdRule: THRESHOLD_RULE,
       refractoryMs: options.refractoryMs,
       head: forReport(ours),
+      stages: {
+        rule: `${STAGE1_RULE}; verifier: ${THRESHOLD_RULE}; the pair ships when its val FRR is lower than the head's alone`,
+        shipped: usePair ? 'head + verifier' : 'head alone',
+        stage1Threshold: threshold1,
+        headAlone: forReport(alone),
+        pair: forReport(pair),
+        verifierTraining: {
+          hardNegatives: verifierTraining.hardNegatives,
+          mineFrom: verifierTraining.mineFrom,
+          rounds: verifierTraining.result.rounds,
+          epochs: verifierTraining.result.epochs,
+        },
+        ...(exportedVerifier === undefined || verifierVerification === undefined
+          ? {}
+          : { verifier: exportedVerifier.entry, verifierVerification }),
+      },
       ...(pretrained === undefined ? {} : { pretrained: forReport(pretrained) }),
       verification,
       model: exported.entry,
@@ -256,11 +324,12 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
     await writeFileAtomic(files.report, `${JSON.stringify(report, null, 2)}\n`);
     await renderDetPng(
       [
-        { label: 'test', points: ours.det.test },
-        { label: 'val', points: ours.det.val },
+        { label: usePair ? 'test (head + verifier)' : 'test', points: ours.det.test },
+        { label: usePair ? 'val (head + verifier)' : 'val', points: ours.det.val },
         ...(ours.ordinaryAudio === undefined
           ? []
           : [{ label: 'test w/o near-misses', points: ours.ordinaryAudio.det.test }]),
+        ...(usePair ? [{ label: 'test, head alone', points: alone.det.test }] : []),
         ...(pretrained === undefined
           ? []
           : [{ label: `${pretrained.name} test`, points: pretrained.det.test }]),
@@ -274,6 +343,7 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
     return report;
   } finally {
     head.dispose();
+    verifierHead?.dispose();
   }
 }
 

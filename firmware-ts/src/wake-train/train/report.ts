@@ -32,6 +32,16 @@ export interface Figures {
   negativeSeconds: number;
 }
 
+/** One group's test figures (a synthesiser's voices, or a condition) at one threshold. */
+export interface GroupFigures {
+  positives: number;
+  found: number;
+  frr: number;
+  negativeSeconds: number;
+  falseAccepts: number;
+  faPerHour: number;
+}
+
 export interface HeadEvaluation {
   name: string;
   /** Chosen on `val` by THRESHOLD_RULE. */
@@ -41,6 +51,8 @@ export interface HeadEvaluation {
   test: Figures;
   /** Test false accepts at the chosen threshold by kind of negative (near-miss, speech, noise...). */
   testFalseAcceptsByKind: Record<string, KindFigures>;
+  /** Test figures at the chosen threshold per synthesiser and per condition (clean, noise, reverb). */
+  testBy?: { synth: Record<string, GroupFigures>; condition: Record<string, GroupFigures> };
   /**
    * The same rule with FA/h counted on ordinary negatives only (speech, noise, silence, tones,
    * music); the test near-miss clips that fire at that threshold are reported apart.
@@ -77,6 +89,26 @@ export interface TrainReport {
   thresholdRule: string;
   refractoryMs: number;
   head: HeadEvaluation;
+  /**
+   * The two stages: the head alone (at its own threshold), the head with its verifier (the head at
+   * stage1Threshold), which of the two ships (`head` above is that one), and how the verifier was
+   * trained and checked.
+   */
+  stages?: {
+    rule: string;
+    shipped: 'head + verifier' | 'head alone';
+    stage1Threshold: number;
+    headAlone: HeadEvaluation;
+    pair: HeadEvaluation;
+    verifierTraining: {
+      hardNegatives: number;
+      mineFrom: number;
+      rounds: RoundRecord[];
+      epochs: EpochRecord[];
+    };
+    verifier?: ModelEntry;
+    verifierVerification?: Verification;
+  };
   /** openWakeWord's pretrained head for the same words, measured by the same function on the same audio. */
   pretrained?: HeadEvaluation;
   verification: Verification;

@@ -7,28 +7,37 @@
  * highest threshold (det.ts chooseThreshold). If no threshold meets the budget, the one with the
  * fewest false accepts per hour, and among those the lowest FRR, flagged `budgetMet: false`.
  */
-import { chooseThreshold, DEFAULT_THRESHOLDS, type DetPoint } from '../det.js';
+import { chooseThreshold, type DetPoint } from '../det.js';
 
 /** The issue's target: at most one false accept every two hours. */
 export const MAX_FA_PER_HOUR = 0.5;
 
 export const THRESHOLD_RULE = `lowest validation FRR with validation FA/h <= ${MAX_FA_PER_HOUR}; ties: highest threshold; if none meets it: lowest FA/h, then lowest FRR`;
 
+/** Score <-> logit: the heads end in a sigmoid. */
+export function logit(p: number): number {
+  return Math.log(p / (1 - p));
+}
+export function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** The logit grid thresholds are chosen on: LOGIT_MIN..LOGIT_MAX in steps of LOGIT_STEP. */
+export const LOGIT_MIN = -4;
+export const LOGIT_MAX = 15;
+export const LOGIT_STEP = 0.125;
+
 /**
- * det.ts's grid, with the top end filled in: a head trained against many negatives puts its
- * operating point above 0.99, where the default grid has only four steps; and above 0.9995 in steps
- * of 0.0001, so that a head whose scores crowd towards 1 is not held at the grid's last step.
+ * Thresholds evenly spaced in logit, not in score: heads trained against hours of negatives put
+ * their operating point where the score is 0.999.. and scores crowd towards 1, so a grid in score
+ * steps has only a few points where the choice is made (0.999, 0.9995, 0.9999), and a head's
+ * operating point falls between them. Evenly spaced logits give the same resolution at 0.5 and at
+ * 0.99999; the top, logit 15 (1 - 3e-7), is about where float32 scores stop being told apart.
  */
-export const TRAIN_THRESHOLDS: readonly number[] = [
-  ...new Set([
-    ...DEFAULT_THRESHOLDS,
-    ...Array.from({ length: 18 }, (_, i) => Number((0.991 + i * 0.0005).toFixed(4))),
-    0.9996,
-    0.9997,
-    0.9998,
-    0.9999,
-  ]),
-].sort((a, b) => a - b);
+export const TRAIN_THRESHOLDS: readonly number[] = Array.from(
+  { length: Math.round((LOGIT_MAX - LOGIT_MIN) / LOGIT_STEP) + 1 },
+  (_, i) => sigmoid(LOGIT_MIN + i * LOGIT_STEP),
+);
 
 export interface OperatingPoint {
   point: DetPoint;

@@ -21,6 +21,8 @@ import { TfHead } from './tfjs-head.js';
 
 export interface TrainConfig {
   seed: number;
+  /** Units per hidden layer (openWakeWord's heads: 64). */
+  hidden?: number;
   batchSize: number;
   learningRate: number;
   /** L2 on the dense kernels. */
@@ -146,8 +148,9 @@ export async function trainHead(
   // Standardised with the newest embedding of every training window: each clip's rows, once or so.
   const newest = Uint32Array.from([...positives.rows, ...negatives.rows], (r) => r + HISTORY_ROWS);
   const standardise = standardisation(store.data, newest, WAKE_HEAD_SHAPE.embeddingDim);
+  const shape = { ...WAKE_HEAD_SHAPE, hidden: config.hidden ?? WAKE_HEAD_SHAPE.hidden };
   const head = new TfHead(
-    initHeadWeights(WAKE_HEAD_SHAPE, deriveSeed(config.seed, 'init'), standardise),
+    initHeadWeights(shape, deriveSeed(config.seed, 'init'), standardise),
     config.learningRate,
   );
   const epochs: EpochRecord[] = [];

@@ -137,7 +137,9 @@ describe('near-misses in the plan', () => {
   it('never renders a near-miss in a voice that says it like the phrase', async () => {
     const accents = ['en-us', 'en-gb-x-gbcwmd', 'en-gb-scotland'];
     const variants = ['', 'f2', 'f4', 'm3', 'klatt'];
-    const voices: Voice[] = accents.flatMap((accent) => variants.map((variant) => ({ accent, variant })));
+    const voices: Voice[] = accents.flatMap((accent) =>
+      variants.map((variant) => ({ engine: 'espeak' as const, accent, variant })),
+    );
     const { allowed: byVoice, phraseSpellings } = await nearMissesByVoice(
       'hey quark',
       NEAR_MISSES,

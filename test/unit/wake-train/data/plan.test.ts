@@ -10,13 +10,21 @@ import {
   NEAR_MISS_WEIGHT,
   planClips,
   SIZE_PLANS,
+  SYNTHS,
   type ClipSpec,
 } from '../../../../firmware-ts/src/wake-train/data/plan.js';
-import { espeakVoice, splitOf, type Voice } from '../../../../firmware-ts/src/wake-train/data/voices.js';
+import {
+  espeakVoice,
+  otherVoices,
+  splitOf,
+  type Voice,
+} from '../../../../firmware-ts/src/wake-train/data/voices.js';
 
 const accents = ['en-029', 'en-gb', 'en-gb-x-gbcwmd', 'en-gb-x-rp', 'en-us'];
 const variants = ['', 'f2', 'f3', 'f4', 'klatt', 'm1', 'm3', 'm6', 'croak', 'whisper'];
-const voices: Voice[] = accents.flatMap((accent) => variants.map((variant) => ({ accent, variant })));
+const voices: Voice[] = accents.flatMap((accent) =>
+  variants.map((variant) => ({ engine: 'espeak' as const, accent, variant })),
+);
 const nearMisses = ['hey clark', 'hey cork', 'okay quark', 'quark', 'hey'];
 const plan = (seed: number, size: 'smoke' | 'full' = 'smoke'): ClipSpec[] =>
   planClips({ phrase: 'hey quark', seed, plan: SIZE_PLANS[size], voices, nearMisses });
@@ -40,22 +48,39 @@ describe('planClips', () => {
     for (const s of splits.values()) expect(s.size).toBe(1);
   });
 
-  it('uses a sample of each split for smoke, and every voice for full', () => {
-    const voicesOf = (clips: ClipSpec[], split: string): Set<string> =>
+  it('uses a sample of each split from each synthesiser for smoke, and every voice for full', () => {
+    const mixed: Voice[] = [
+      ...voices,
+      ...otherVoices(
+        {
+          languages: ['de', 'es', 'nl', 'pl'],
+          flite: ['awb', 'rms', 'slt'],
+          festival: ['lp_diphone', 'czech_krb', 'pc_diphone'],
+        },
+        variants,
+      ),
+    ];
+    const clipsOf = (size: 'smoke' | 'full'): ClipSpec[] =>
+      planClips({ phrase: 'hey quark', seed: 1, plan: SIZE_PLANS[size], voices: mixed, nearMisses });
+    const voicesOf = (clips: ClipSpec[], split: string, synth?: string): Set<string> =>
       new Set(
         clips
-          .filter((c) => c.speech !== undefined && c.split === split)
+          .filter(
+            (c) => c.speech !== undefined && c.split === split && (synth === undefined || c.synth === synth),
+          )
           .map((c) => `${c.voice}+${c.variant}`),
       );
-    const smoke = plan(1);
-    expect(voicesOf(smoke, 'train').size).toBe(
-      SIZE_PLANS.smoke.voices === 'all' ? 0 : SIZE_PLANS.smoke.voices.train,
-    );
-    expect(voicesOf(smoke, 'val').size).toBe(3);
-    expect(voicesOf(smoke, 'test').size).toBe(3);
-    const full = plan(1, 'full');
+    const smoke = clipsOf('smoke');
+    const counts = SIZE_PLANS.smoke.voices;
+    if (counts === 'all') throw new Error('smoke uses a sample');
+    for (const synth of SYNTHS) {
+      expect(voicesOf(smoke, 'train', synth).size).toBe(counts.train);
+      expect(voicesOf(smoke, 'val', synth).size).toBe(counts.val);
+      expect(voicesOf(smoke, 'test', synth).size).toBe(counts.test);
+    }
+    const full = clipsOf('full');
     const all = new Set([...voicesOf(full, 'train'), ...voicesOf(full, 'val'), ...voicesOf(full, 'test')]);
-    expect(all.size).toBe(voices.length);
+    expect(all.size).toBe(mixed.length);
   });
 
   it('makes positives of the phrase, alone and with a question, and weighs near-misses more', () => {

@@ -52,14 +52,16 @@ describe('parseVoiceLists', () => {
     expect(voices).toHaveLength(6 * 7);
     expect(voices.map(espeakVoice)).toContain('en-us+Mr serious');
     expect(voices.map(espeakVoice)).toContain('en-029');
-    expect(voiceSlug({ accent: 'en-us', variant: 'Mr serious' })).toBe('en-us+Mr_serious');
+    expect(voiceSlug({ engine: 'espeak', accent: 'en-us', variant: 'Mr serious' })).toBe('en-us+Mr_serious');
   });
 });
 
 describe('splitOf', () => {
   const accents = ['en-gb', 'en-us', 'en-gb-x-rp', 'en-029', 'en-gb-x-gbcwmd', 'en-us-nyc', 'en-gb-scotland'];
   const variants = ['', 'm1', 'f3', 'klatt', ...TEST_VARIANTS, ...VAL_VARIANTS];
-  const voices = accents.flatMap((accent) => variants.map((variant) => ({ accent, variant })));
+  const voices = accents.flatMap((accent) =>
+    variants.map((variant) => ({ engine: 'espeak' as const, accent, variant })),
+  );
 
   it('holds out whole accents and whole variants', () => {
     for (const v of voices) {
@@ -83,6 +85,6 @@ describe('splitOf', () => {
     expect(TEST_ACCENTS.filter((a) => VAL_ACCENTS.includes(a))).toEqual([]);
     expect(TEST_VARIANTS.filter((a) => VAL_VARIANTS.includes(a))).toEqual([]);
     // A val accent with a test variant is test: no voice is in two splits.
-    expect(splitOf({ accent: VAL_ACCENTS[0]!, variant: TEST_VARIANTS[0]! })).toBe('test');
+    expect(splitOf({ engine: 'espeak', accent: VAL_ACCENTS[0]!, variant: TEST_VARIANTS[0]! })).toBe('test');
   });
 });
