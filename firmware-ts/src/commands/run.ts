@@ -4,7 +4,6 @@
  * (a dev machine, CI) it runs its embedded default: the bundled scenario of spoken requests.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { GlassesError } from '../errors.js';
 import {
@@ -17,6 +16,7 @@ import {
 } from '../main.js';
 import { Health } from '../health.js';
 import { PACKAGE_VERSION, SAMPLES_DIR } from '../paths.js';
+import { makePrivateDir } from '../util/private-file.js';
 import type { RunEvent } from '../voice-loop/runner.js';
 import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
 
@@ -85,7 +85,7 @@ ${COMMON_USAGE}`,
     if (demo) {
       micFile = SCENARIO;
       answersDir = resolve(values.out ?? '.demo');
-      await mkdir(answersDir, { recursive: true });
+      await makePrivateDir(answersDir);
       speakerFile = join(answersDir, 'conversation.wav');
       runLog.info({ scenario: SCENARIO, out: answersDir }, 'no microphone: running the bundled scenario');
     } else if (micIsFile) {

@@ -30,12 +30,13 @@ export async function writeNewPrivateFile(file: string, data: Uint8Array | strin
 }
 
 /**
- * `mkdir -p dir` whose last folder is 0700. A folder already there is narrowed to 0700 when this
- * user owns it (one made by an earlier version with the default mode); the folders above it are
- * left as they are.
+ * `mkdir -p dir`, the folders it makes 0700. A folder already there keeps its mode (it may be a
+ * shared one: the working directory, /tmp), unless `narrow` says the folder is the caller's alone:
+ * then one this user owns is narrowed to 0700 (as made by an earlier version with the default mode).
  */
-export async function makePrivateDir(dir: string): Promise<void> {
+export async function makePrivateDir(dir: string, options: { narrow?: boolean } = {}): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  if (options.narrow !== true) return;
   const st = await fs.stat(dir);
   if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) await fs.chmod(dir, PRIVATE_DIR_MODE);
 }

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import { makePrivateDir } from '../../util/private-file.js';
 import { findItem, sameMoney, type Money } from './catalogue.js';
 
 export const moneySchema = z.object({
@@ -131,14 +132,13 @@ export class OrderStore {
   static async open(file: string | undefined, now: () => number): Promise<OrderStore> {
     const store = new OrderStore(file, now);
     if (file === undefined) return store;
+    // Orders, like the device's outbox: 0600 (writeFileAtomic's default) in a 0700 folder.
+    await makePrivateDir(dirname(file));
     let text: string;
     try {
       text = await fs.readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        await fs.mkdir(dirname(file), { recursive: true });
-        return store;
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return store;
       throw err;
     }
     let json: unknown;
