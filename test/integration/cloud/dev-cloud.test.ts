@@ -3,7 +3,7 @@
  * with the server-sent events parsed here (to see each event and when it came), and
  * `glasses dev-cloud` as a child process.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -552,6 +552,26 @@ describe('glasses dev-cloud', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('refuses a token file that is a named pipe at once, naming it, instead of waiting on it', async () => {
+    const fifo = join(tmp(), 'token');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const child = spawn(process.execPath, [CLI, 'dev-cloud', '--port', '0', '--token-file', fifo], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (c, s) => {
+        resolve([c, s]);
+      }),
+    );
+    clearTimeout(timer);
+    expect({ code, signal }).toEqual({ code: 1, signal: null });
+    expect(stderr).toContain('E_TOKEN_FILE');
+    expect(stderr).toContain(`${fifo} is not a regular file: it is a named pipe (FIFO)`);
   });
 
   it('exits 2 on a bad flag value, naming it', async () => {
