@@ -7,8 +7,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../../firmware-ts/src/audio/wav.js';
 import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
@@ -477,6 +479,94 @@ describe('dev cloud through the openai client', () => {
     await expect(collect(await ask())).rejects.toThrow();
     cloud.setFaults({ chat: { malformedEvents: true } });
     await expect(collect(await ask())).rejects.toThrow();
+  });
+});
+
+/** One request written as is on a socket, for request lines fetch would never send; the status back. */
+function rawRequest(url: string, head: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`${head}\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`);
+    });
+    let reply = '';
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? NaN));
+    });
+  });
+}
+
+describe('dev cloud: requests the device never sends', () => {
+  let cloud: DevCloud;
+  let logged: { level: number; msg: string; err?: { stack?: string } }[];
+
+  beforeEach(async () => {
+    logged = [];
+    const log = pino(
+      { level: 'debug' },
+      { write: (l: string) => logged.push(JSON.parse(l) as (typeof logged)[0]) },
+    );
+    cloud = await createDevCloud({ token: TOKEN, log });
+  });
+
+  afterEach(async () => {
+    await cloud.close();
+  });
+
+  const errorsLogged = (): unknown[] => logged.filter((l) => l.level >= 50 || l.err?.stack !== undefined);
+
+  it('answers a malformed percent-escape in the path 400, once the token is checked, logging no error', async () => {
+    const url = `${cloud.url}/v1/orders/%E0%A4%A`;
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: AUTH });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: { code: 'invalid_path', message: 'the path holds a malformed percent-escape' },
+    });
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  it('answers a request line whose target is not a URL 400 with the token, 401 without, logging no error', async () => {
+    expect(await rawRequest(cloud.url, 'GET http://[ HTTP/1.1')).toBe(401);
+    expect(await rawRequest(cloud.url, `GET http://[ HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}`)).toBe(400);
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  it.each(['key with spaces 0000', 'key/with/slashes/000', 'key;with;semicolons', 'key\twith\ttabs\t00000'])(
+    'refuses the Idempotency-Key %j (the device sends UUIDs) and places nothing',
+    async (key) => {
+      const res = await placeOrder(cloud, key);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_idempotency_key');
+      expect(cloud.orders()).toEqual([]);
+    },
+  );
+
+  it('refuses a price with more than two decimals, naming the field, and takes two', async () => {
+    const res = await placeOrder(
+      cloud,
+      '6f1c2a9e-2b1d-4f7e-9d55-0c3a1e7b9f11',
+      orderBody({ unitPrice: { amount: 3.501, currency: 'CNY' } }),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: { code: 'invalid_request', message: expect.stringMatching(/^unitPrice\.amount: /) as string },
+    });
+    expect(cloud.orders()).toEqual([]);
+    expect((await placeOrder(cloud, '6f1c2a9e-2b1d-4f7e-9d55-0c3a1e7b9f12')).status).toBe(201);
+  });
+
+  it('makes order ids of 16 random hex digits: no position is fixed (a UUIDv4 fixes the 13th to 4)', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 48; i++) {
+      const res = await placeOrder(cloud, `6f1c2a9e-2b1d-4f7e-9d55-${String(i).padStart(12, '0')}`);
+      ids.push(((await res.json()) as Order).orderId);
+    }
+    for (const id of ids) expect(id).toMatch(/^ord_[0-9a-f]{16}$/);
+    const fixed = [...Array(16).keys()].filter((i) => new Set(ids.map((id) => id[4 + i])).size === 1);
+    expect(fixed).toEqual([]);
   });
 });
 
