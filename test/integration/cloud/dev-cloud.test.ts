@@ -558,6 +558,19 @@ describe('dev cloud: requests the device never sends', () => {
     expect((await placeOrder(cloud, '6f1c2a9e-2b1d-4f7e-9d55-0c3a1e7b9f12')).status).toBe(201);
   });
 
+  it('names its component once in each log line, whether or not the caller bound it already', async () => {
+    const lines: string[] = [];
+    const root = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
+    for (const log of [root, root.child({ component: 'dev-cloud' })]) {
+      const other = await createDevCloud({ token: TOKEN, log });
+      await fetch(`${other.url}/dev/orders`, { headers: AUTH });
+      await other.close();
+    }
+    const requests = lines.filter((l) => l.includes('"msg":"request"'));
+    expect(requests).toHaveLength(2);
+    for (const line of requests) expect(line.match(/"component"/g)).toEqual(['"component"']);
+  });
+
   it('makes order ids of 16 random hex digits: no position is fixed (a UUIDv4 fixes the 13th to 4)', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 48; i++) {

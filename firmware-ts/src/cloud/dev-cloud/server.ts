@@ -28,7 +28,7 @@ export interface DevCloudOptions {
   /** JSON file the orders are kept in, loaded at start; undefined keeps them in memory only. */
   readonly dataFile?: string;
   readonly faults?: DevCloudFaults;
-  /** One line per request (method, path, status, ms); never bodies or the token. */
+  /** One line per request (method, path, status, ms); never bodies or the token. Bound to component dev-cloud. */
   readonly log?: Log;
   /** Wall-clock ms, for createdAt and the status an order has reached. Default Date.now. */
   readonly now?: () => number;
@@ -109,7 +109,9 @@ function decodeParam(raw: string): string {
 
 export async function createDevCloud(options: DevCloudOptions): Promise<DevCloud> {
   if (options.token.trim() === '') throw new Error('createDevCloud: the token is empty');
-  const log = (options.log ?? silentLogger()).child({ component: 'dev-cloud' });
+  const base = options.log ?? silentLogger();
+  // pino writes a key bound twice twice: a caller that already named the component keeps its binding.
+  const log = base.bindings().component === 'dev-cloud' ? base : base.child({ component: 'dev-cloud' });
   const now = options.now ?? Date.now;
   const faults = new FaultState(options.faults ?? {}, options.random ?? Math.random);
   const store = await OrderStore.open(options.dataFile, now);
