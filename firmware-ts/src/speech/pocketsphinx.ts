@@ -37,7 +37,7 @@ import { GlassesError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
 import { describeExit, runChild } from '../util/child.js';
 import { writeNewPrivateFile } from '../util/private-file.js';
-import { makeProcessTempDir, removeProcessTempDir } from '../util/private-temp.js';
+import { isAlive, makeProcessTempDir, removeProcessTempDir } from '../util/private-temp.js';
 import { seededRandom } from '../util/random.js';
 import {
   COMMANDS,
@@ -67,6 +67,13 @@ const MIN_DYNAMIC_RANGE_DB = 12;
 const INSTALL = 'install the Debian packages pocketsphinx and pocketsphinx-en-us';
 const DECODER = 'pocketsphinx_continuous';
 const TEMP_PREFIX = 'glasses-pocketsphinx';
+/**
+ * Earlier versions kept everything in this one shared folder, each utterance as
+ * `utterance-<pid>-<n>.raw`: a process killed mid-recognition left the wearer's audio there,
+ * world-readable.
+ */
+const LEGACY_DIR = 'glasses-pocketsphinx';
+const LEGACY_AUDIO = /^utterance-(\d+)-\d+\.raw$/;
 
 export interface PocketsphinxRecognizerOptions {
   /** Holds `en-us/` (acoustic model) and `cmudict-en-us.dict`; the Debian package's by default. */
@@ -277,6 +284,27 @@ export function buildDictionary(
   return { dict: `${lines.join('\n')}\n`, phones: sorted };
 }
 
+/**
+ * Removes the audio dead processes of earlier versions left in LEGACY_DIR. Only from a real folder
+ * this user owns (nobody else can then swap what is in it), only their utterance files; the grammar
+ * files are no one's secret, and an earlier version still running may be using them.
+ */
+async function removeLegacyAudio(root: string, log: Log): Promise<void> {
+  const dir = join(root, LEGACY_DIR);
+  const uid = process.getuid?.();
+  const st = await fs.lstat(dir).catch(() => undefined);
+  if (uid === undefined || st === undefined || !st.isDirectory() || st.uid !== uid) return;
+  for (const name of await fs.readdir(dir).catch(() => [])) {
+    const pid = Number(LEGACY_AUDIO.exec(name)?.[1] ?? NaN);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    const file = join(dir, name);
+    const f = await fs.lstat(file).catch(() => undefined);
+    if (f === undefined || !f.isFile() || f.uid !== uid) continue;
+    await fs.rm(file, { force: true });
+    log.debug({ file }, 'removed an utterance an earlier version left');
+  }
+}
+
 /** Any sequence of `units`: the free loops the command path is measured against. */
 function loopGrammar(name: string, units: readonly string[]): string {
   return `#JSGF V1.0;\n\ngrammar ${name};\n\npublic <${name}> = <unit>+;\n\n<unit> = ${units.join(' | ')};\n`;
@@ -432,8 +460,8 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     const vocabulary = grammarWords(this.commands);
     const { dict, phones } = buildDictionary(cmudict, vocabulary);
     const grammar = commandGrammar(this.commands);
-    // The fixed folder of earlier versions goes too: it may hold audio a killed run left.
-    const dir = await makeProcessTempDir(this.tempRoot, TEMP_PREFIX, this.log, TEMP_PREFIX);
+    await removeLegacyAudio(this.tempRoot, this.log);
+    const dir = await makeProcessTempDir(this.tempRoot, TEMP_PREFIX, this.log);
     const write = async (name: string, text: string): Promise<string> => {
       const file = join(dir, name);
       await writeNewPrivateFile(file, text);

@@ -16,7 +16,8 @@ function removeLiveAtExit(): void {
   live.clear();
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process `pid` runs, as any user. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -28,15 +29,9 @@ function isAlive(pid: number): boolean {
 
 /**
  * Removes the `<prefix>-<pid>-XXXXXX` folders in `root` that this user owns and whose process is no
- * longer running, and `legacy` (a fixed-name folder of earlier versions) when this user owns it.
- * Another user's folders are theirs to remove; a symlink is never followed.
+ * longer running. Another user's folders are theirs to remove; a symlink is never followed.
  */
-export async function removeStaleTempDirs(
-  root: string,
-  prefix: string,
-  log: Log,
-  legacy?: string,
-): Promise<void> {
+export async function removeStaleTempDirs(root: string, prefix: string, log: Log): Promise<void> {
   const uid = process.getuid?.();
   if (uid === undefined) return;
   let names: string[];
@@ -48,8 +43,7 @@ export async function removeStaleTempDirs(
   const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)-[^/]{6}$`);
   for (const name of names) {
     const pid = Number(pattern.exec(name)?.[1] ?? NaN);
-    const stale = name === legacy || (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid));
-    if (!stale) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
     const dir = join(root, name);
     const st = await fs.lstat(dir).catch(() => undefined);
     if (st === undefined || !st.isDirectory() || st.uid !== uid) continue;
@@ -59,14 +53,9 @@ export async function removeStaleTempDirs(
 }
 
 /** Makes this process's private folder in `root` (stale ones removed first), removed at exit. */
-export async function makeProcessTempDir(
-  root: string,
-  prefix: string,
-  log: Log,
-  legacy?: string,
-): Promise<string> {
+export async function makeProcessTempDir(root: string, prefix: string, log: Log): Promise<string> {
   await fs.mkdir(root, { recursive: true });
-  await removeStaleTempDirs(root, prefix, log, legacy);
+  await removeStaleTempDirs(root, prefix, log);
   const dir = await fs.mkdtemp(join(root, `${prefix}-${process.pid}-`));
   live.add(dir);
   if (!hooked) {

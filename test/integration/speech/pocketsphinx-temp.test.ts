@@ -229,10 +229,24 @@ describe('PocketsphinxRecognizer temp files', () => {
       expect({ file, mode: statSync(file).mode & 0o777 }).toEqual({ file, mode: 0o600 });
       expect({ file, mode: statSync(join(file, '..')).mode & 0o777 }).toEqual({ file, mode: 0o700 });
     }
+    expect(left).not.toEqual([]);
     const recognizer = new PocketsphinxRecognizer({ log: silentLogger() });
     expect(await recognizer.recognize(coffee, never)).toMatchObject({ transcript: 'order a coffee' });
     await recognizer.close();
     expect(findUnder(shared, `-${killed.pid}-`)).toEqual([]);
     expect(findUnder(shared, 'utterance-')).toEqual([]);
+  });
+
+  it("(d) removes the audio a killed earlier version left in its fixed folder, not a live process's or the grammars", async () => {
+    const legacy = join(shared, LEGACY);
+    mkdirSync(legacy, { mode: 0o755 });
+    const dead = await runDriver({ RECOGNIZE_PCM: '/nonexistent' });
+    const files = [`utterance-${dead.pid}-1.raw`, 'utterance-1-1.raw', 'commands-0123456789abcdef.gram'];
+    for (const f of files) writeFileSync(join(legacy, f), 'x', { mode: 0o644 });
+    const recognizer = new PocketsphinxRecognizer({ log: silentLogger() });
+    await recognizer.recognize(coffee, never);
+    await recognizer.close();
+    // pid 1 always runs.
+    expect(readdirSync(legacy).sort()).toEqual(['commands-0123456789abcdef.gram', 'utterance-1-1.raw']);
   });
 });
