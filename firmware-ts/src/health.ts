@@ -121,7 +121,10 @@ export class Health {
           await mkdir(dirname(this.deps.file), { recursive: true });
           this.folderMade = true;
         }
-        await writeFileAtomic(this.deps.file, `${JSON.stringify(this.report())}\n`);
+        // Readable by all, unlike the runtime's other files: it holds nothing of the wearer's (see
+        // above), and `glasses flash` reads it on the board as its ssh user, who need not be the
+        // service's. Private, it would fail every flash's health check there.
+        await writeFileAtomic(this.deps.file, `${JSON.stringify(this.report())}\n`, { mode: 0o644 });
       } catch (err) {
         if (!this.failedOnce) {
           this.failedOnce = true;

@@ -17,6 +17,7 @@ import { GlassesError, isGlassesError, messageOf } from '../errors.js';
 import type { Clock } from '../hal/clock.js';
 import type { Log } from '../log.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { makePrivateDir } from '../util/private-file.js';
 import { fromMinor, toMinor, type Money } from './money.js';
 import { httpFacts, orderRequestSchema, orderSchema, type Order, type OrdersApi } from './orders-client.js';
 
@@ -70,7 +71,7 @@ export interface OutboxDeps {
 const MAX_RETRY_AFTER_MS = 3_600_000;
 /** Settled orders older than this are deleted at start; the daily total only needs today's. */
 const RETAIN_SETTLED_MS = 90 * 24 * 3_600_000;
-/** writeFileAtomic's temp names: `.<file>.<pid>.<ms>.tmp`. */
+/** writeFileAtomic's temp names: `.<file>.<pid>.<random digits>.tmp`. */
 const TEMP_FILE = /^\..+\.(\d+)\.\d+\.tmp$/;
 
 export class Outbox {
@@ -97,7 +98,8 @@ export class Outbox {
     const { dir, log } = this.deps;
     let names: string[];
     try {
-      await fs.mkdir(dir, { recursive: true });
+      // What the wearer bought and when: 0600 entries (writeFileAtomic's default) in a 0700 folder.
+      await makePrivateDir(dir, { narrow: true });
       names = (await fs.readdir(dir)).sort();
     } catch (err) {
       throw new GlassesError('E_OUTBOX', `outbox ${dir}: cannot open it (${messageOf(err)})`, {

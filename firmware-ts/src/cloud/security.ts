@@ -3,7 +3,8 @@
  * plain http only to this machine) and how the device token is kept (a file only its owner can read).
  * Shared by the language-model client and the orders client.
  */
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import { GlassesError, messageOf } from '../errors.js';
 
@@ -64,6 +65,45 @@ export function isLoopbackHost(hostname: string): boolean {
 const TOKEN_CHARS = /^[\x21-\x7e]+$/;
 
 /**
+ * `file` opened for reading, once it is known to be a regular file; E_TOKEN_FILE (naming it as
+ * `what`) when it is missing, unreadable or something else. O_NONBLOCK: opening a FIFO for reading
+ * blocks until a writer comes, so a FIFO at the path would hang the start with no word; this way it
+ * opens at once and is refused. Symbolic links are followed (secret stores mount them so); the
+ * file checked is the target, on the open handle, so it cannot be swapped after the check.
+ */
+export async function openTokenFile(file: string, what: string): Promise<FileHandle> {
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${messageOf(err)})`;
+    throw new GlassesError('E_TOKEN_FILE', `${what} ${file} ${why}`, {
+      details: { file, ...(code === 'ENOENT' ? { missing: true } : {}) },
+      cause: err,
+    });
+  }
+  const stat = await handle.stat().catch(async (err: unknown) => {
+    await handle.close();
+    throw err;
+  });
+  if (!stat.isFile()) {
+    await handle.close();
+    const kind = stat.isFIFO()
+      ? 'a named pipe (FIFO)'
+      : stat.isDirectory()
+        ? 'a directory'
+        : stat.isSocket()
+          ? 'a socket'
+          : 'a device';
+    throw new GlassesError('E_TOKEN_FILE', `${what} ${file} is not a regular file: it is ${kind}`, {
+      details: { file },
+    });
+  }
+  return handle;
+}
+
+/**
  * The device token (also the language model's API key), trimmed. E_TOKEN_FILE when the file is not
  * set, missing, not a regular file, empty, or when group or others may read it. The mode is checked on
  * the open file, so it cannot be swapped between the check and the read. The token itself never
@@ -75,25 +115,9 @@ export async function readDeviceToken(file: string): Promise<string> {
       details: { field: 'cloud.tokenFile' },
     });
   }
-  let handle;
-  try {
-    // Symbolic links are followed (secret stores mount them so); the mode checked is the target's.
-    handle = await open(file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${messageOf(err)})`;
-    throw new GlassesError('E_TOKEN_FILE', `device token file ${file} ${why}`, {
-      details: { file },
-      cause: err,
-    });
-  }
+  const handle = await openTokenFile(file, 'device token file');
   try {
     const stat = await handle.stat();
-    if (!stat.isFile()) {
-      throw new GlassesError('E_TOKEN_FILE', `device token file ${file} is not a regular file`, {
-        details: { file },
-      });
-    }
     const mode = stat.mode & 0o777;
     if ((mode & 0o077) !== 0) {
       const octal = mode.toString(8).padStart(4, '0');

@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createDevCloud } from '../cloud/dev-cloud/server.js';
 import type { CommonFaults, DevCloudFaults } from '../cloud/dev-cloud/faults.js';
-import { GlassesError, messageOf } from '../errors.js';
+import { openTokenFile } from '../cloud/security.js';
+import { GlassesError, isGlassesError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
 import {
   boot,
@@ -148,18 +149,25 @@ function usage(why: string): never {
  * token file), so the device and the dev cloud can share one path.
  */
 async function readOrCreateToken(file: string, log: Log): Promise<string> {
-  let text: string;
+  let handle;
   try {
-    text = await fs.readFile(file, 'utf8');
+    handle = await openTokenFile(file, 'glasses dev-cloud: --token-file');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new GlassesError('E_TOKEN_FILE', `glasses dev-cloud: --token-file ${file}: ${messageOf(err)}`);
+    if (!isGlassesError(err, 'E_TOKEN_FILE') || err.details.missing !== true) throw err;
     return createToken(file, log);
+  }
+  let text: string;
+  let mode: number;
+  try {
+    mode = (await handle.stat()).mode;
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
   const token = text.trim();
   if (token === '')
     throw new GlassesError('E_TOKEN_FILE', `glasses dev-cloud: --token-file ${file} is empty`);
-  if (((await fs.stat(file)).mode & 0o077) !== 0)
+  if ((mode & 0o077) !== 0)
     log.warn(
       { tokenFile: file },
       'the token file is readable by group or others; the glasses will refuse it',

@@ -4,7 +4,6 @@
  * (a dev machine, CI) it runs its embedded default: the bundled scenario of spoken requests.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { GlassesError } from '../errors.js';
 import {
@@ -17,6 +16,7 @@ import {
 } from '../main.js';
 import { Health } from '../health.js';
 import { PACKAGE_VERSION, SAMPLES_DIR } from '../paths.js';
+import { makePrivateDir } from '../util/private-file.js';
 import type { RunEvent } from '../voice-loop/runner.js';
 import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
 
@@ -44,7 +44,9 @@ development cloud in this process on loopback (no account; its answers say "Deve
 and live runs leave that side off unless --dev-cloud is given.
 
 Prints a readable timeline, or with --json one JSON line per event (state, wake, utterance, intent,
-say, order, error), each with a type and timings.
+say, order, error), each with a type and timings. On a live run (the board's service, whose output goes
+to the journal) what the wearer said and what the glasses answered are left out of both, unless
+--show-content or --log-level debug asks for them; demo and file runs show them.
 
 Options:
   --mic DEVICE|FILE   ALSA capture device, or a WAV file to listen to
@@ -56,6 +58,7 @@ Options:
   --out DIR           where the demo writes its answers (default .demo/)
   --dev-cloud         use the development cloud for an empty cloud URL on a live run too
   --json              JSON lines instead of the timeline
+  --show-content      on a live run, print transcripts, commands and answers too
 ${COMMON_USAGE}`,
 
   async run({ argv, out }) {
@@ -66,6 +69,7 @@ ${COMMON_USAGE}`,
       demo: { type: 'boolean' },
       out: { type: 'string' },
       json: { type: 'boolean' },
+      'show-content': { type: 'boolean' },
       'dev-cloud': { type: 'boolean' },
     });
     if (values.help === true) {
@@ -85,7 +89,7 @@ ${COMMON_USAGE}`,
     if (demo) {
       micFile = SCENARIO;
       answersDir = resolve(values.out ?? '.demo');
-      await mkdir(answersDir, { recursive: true });
+      await makePrivateDir(answersDir);
       speakerFile = join(answersDir, 'conversation.wav');
       runLog.info({ scenario: SCENARIO, out: answersDir }, 'no microphone: running the bundled scenario');
     } else if (micIsFile) {
@@ -137,7 +141,8 @@ ${COMMON_USAGE}`,
         : devOrders
           ? resolve('.glasses/dev-cloud/outbox')
           : resolve(config.orders.outboxDir);
-    const timeline = new Timeline(out, values.json === true);
+    const showContent = pace === 'file' || values['show-content'] === true || log.isLevelEnabled('debug');
+    const timeline = new Timeline(out, values.json === true, showContent);
     const loop = await createVoiceLoop(config, log, {
       mic,
       speaker,
@@ -172,19 +177,49 @@ ${COMMON_USAGE}`,
   },
 };
 
-/** The readable form of a run: one line per event, with audio time on the left. */
+/**
+ * An event without what the wearer said (transcript, and the command and slots read from it) or what
+ * the glasses said (answers carry what the camera read and what the cloud said about it).
+ */
+function withoutContent(e: RunEvent): object {
+  if (e.type === 'intent') {
+    const { transcript: _t, name: _n, slots: _s, ...rest } = e;
+    return rest;
+  }
+  if (e.type === 'say') {
+    const { text: _t, ...rest } = e;
+    return rest;
+  }
+  return e;
+}
+
+/** What a `say` line says in place of the words. */
+const UNSHOWN_SAY: Record<Extract<RunEvent, { type: 'say' }>['source'], string> = {
+  device: 'an answer made on the device',
+  'answer-source': 'an answer from the answer source',
+  prompt: 'a prompt',
+};
+
+/**
+ * The readable form of a run: one line per event, with audio time on the left. Without `showContent`
+ * the lines say that something was heard, understood and answered, and how fast, but not what.
+ */
 class Timeline {
   errors = 0;
 
   constructor(
     private readonly out: (line: string) => void,
     private readonly json: boolean,
-  ) {}
+    private readonly showContent: boolean,
+  ) {
+    if (!showContent && !json)
+      out('(what is said and answered is not shown on a live run: --show-content shows it)');
+  }
 
   print(e: RunEvent): void {
     if (e.type === 'error') this.errors++;
     if (this.json) {
-      this.out(JSON.stringify(e));
+      this.out(JSON.stringify(this.showContent ? e : withoutContent(e)));
       return;
     }
     const t = `${(e.atMs / 1000).toFixed(2).padStart(7)}s`;
@@ -201,19 +236,23 @@ class Timeline {
         this.out(`${t}  ${'heard'.padEnd(9)} ${(e.durationMs / 1000).toFixed(1)} s of speech (${e.reason})`);
         return;
       case 'intent': {
-        const what = e.accepted
+        const command = this.showContent
           ? `${e.name}${Object.keys(e.slots).length > 0 ? ` ${JSON.stringify(e.slots)}` : ''}`
-          : 'not a command: open question';
+          : 'a command';
+        const what = e.accepted ? command : 'not a command: open question';
+        const heard = this.showContent ? `  "${e.transcript}"` : '';
         this.out(
-          `${t}  ${(e.purpose === 'barge-in' ? 'barge-in?' : 'intent').padEnd(9)} ${what}  "${e.transcript}"  (${e.recognizeMs} ms on device)`,
+          `${t}  ${(e.purpose === 'barge-in' ? 'barge-in?' : 'intent').padEnd(9)} ${what}${heard}  (${e.recognizeMs} ms on device)`,
         );
         return;
       }
-      case 'say':
+      case 'say': {
+        const said = this.showContent ? `"${e.text}"` : UNSHOWN_SAY[e.source];
         this.out(
-          `${t}  ${'say'.padEnd(9)} "${e.text}"${e.firstAudioMs === undefined ? '' : `  (first audio ${e.firstAudioMs} ms after the end of speech)`}${e.completed ? '' : '  [interrupted]'}`,
+          `${t}  ${'say'.padEnd(9)} ${said}${e.firstAudioMs === undefined ? '' : `  (first audio ${e.firstAudioMs} ms after the end of speech)`}${e.completed ? '' : '  [interrupted]'}`,
         );
         return;
+      }
       case 'order':
         this.out(
           `${t}  ${'order'.padEnd(9)} ${e.orderId} ${e.status}${e.state === 'queued' ? ' (queued: the cloud has not confirmed it yet)' : ''}`,
@@ -226,9 +265,9 @@ class Timeline {
   }
 
   done(wallMs: number, files: string[]): void {
-    this.out(
-      `done in ${(wallMs / 1000).toFixed(1)} s; audio written: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`,
-    );
+    const written =
+      files.length === 0 ? '' : `; audio written: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`;
+    this.out(`done in ${(wallMs / 1000).toFixed(1)} s${written}`);
   }
 }
 

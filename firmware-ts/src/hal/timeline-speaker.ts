@@ -3,11 +3,11 @@
  * runtime's clock, so the output lines up with the input recording, and playing takes clock time
  * (barge-in can cut it). Written atomically on close.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_SAMPLE_RATE_HZ, type AudioChunk } from '../audio/chunk.js';
 import { writeWav } from '../audio/wav.js';
 import { GlassesError } from '../errors.js';
+import { makePrivateDir } from '../util/private-file.js';
 import type { Clock } from './clock.js';
 import type { Speaker } from './speaker.js';
 
@@ -82,7 +82,8 @@ export class TimelineSpeaker implements Speaker {
     await writeWav(this.file, this.played(), MODEL_SAMPLE_RATE_HZ, 1);
     const written: string[] = [];
     if (this.segmentsDir === undefined) return written;
-    await mkdir(this.segmentsDir, { recursive: true });
+    // The answers the wearer was given: 0600 files (writeWav's) in a 0700 folder.
+    await makePrivateDir(this.segmentsDir);
     for (const parts of this.segments) {
       const samples = parts.reduce((n, p) => n + p.length, 0);
       if (samples < MIN_SEGMENT_SAMPLES) continue;

@@ -74,7 +74,10 @@ export const MANIFEST_FILE = 'manifest.json';
 
 /** Writes a models manifest into `modelsDir`, atomically, in the one format all its writers use. */
 export async function writeManifest(modelsDir: string, models: readonly ModelEntry[]): Promise<void> {
-  await writeFileAtomic(join(modelsDir, MANIFEST_FILE), `${JSON.stringify({ models }, null, 2)}\n`);
+  // Shared: every user of the checkout and the service on the board read it.
+  await writeFileAtomic(join(modelsDir, MANIFEST_FILE), `${JSON.stringify({ models }, null, 2)}\n`, {
+    mode: 0o644,
+  });
 }
 
 export async function loadManifest(modelsDir: string): Promise<Manifest> {

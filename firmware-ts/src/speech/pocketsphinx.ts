@@ -21,18 +21,23 @@
  * One process per decode and utterance: with a dictionary cut down to the grammar's words,
  * loading the model takes ~20 ms of the 150-200 ms a decode of a 2 s utterance takes (the full
  * 134k-word cmudict would add ~200 ms), so a persistent process would save little and would
- * have to cut utterances by pocketsphinx's own VAD. The three decodes take ~300 ms on two cores. The audio goes to the decoders as one raw temp file,
- * removed after: `-infile` opens a path, and /dev/stdin cannot be opened when Node's stdin is a
- * socket. The grammar, loops and dictionary are written once, under names that hash their content.
+ * have to cut utterances by pocketsphinx's own VAD. The three decodes take ~300 ms on two cores.
+ *
+ * The audio goes to the decoders as one raw temp file, removed after: `-infile` opens a path, and
+ * /dev/stdin cannot be opened when Node's stdin is a socket. That file is the wearer's speech, and a
+ * grammar file decides what a command is, so they live in a private folder of this process
+ * (util/private-temp.ts), created exclusively, 0600: in a shared folder another user could read the
+ * audio, plant a symlink where it is written, or plant a grammar that makes any speech a "yeah". The
+ * grammar, loops and dictionary are written fresh, once per process.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GlassesError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
 import { describeExit, runChild } from '../util/child.js';
+import { writeNewPrivateFile } from '../util/private-file.js';
+import { isAlive, makeProcessTempDir, removeProcessTempDir } from '../util/private-temp.js';
 import { seededRandom } from '../util/random.js';
 import {
   COMMANDS,
@@ -61,6 +66,14 @@ const MARGIN_FRAMES = 25;
 const MIN_DYNAMIC_RANGE_DB = 12;
 const INSTALL = 'install the Debian packages pocketsphinx and pocketsphinx-en-us';
 const DECODER = 'pocketsphinx_continuous';
+const TEMP_PREFIX = 'glasses-pocketsphinx';
+/**
+ * Earlier versions kept everything in this one shared folder, each utterance as
+ * `utterance-<pid>-<n>.raw`: a process killed mid-recognition left the wearer's audio there,
+ * world-readable.
+ */
+const LEGACY_DIR = 'glasses-pocketsphinx';
+const LEGACY_AUDIO = /^utterance-(\d+)-\d+\.raw$/;
 
 export interface PocketsphinxRecognizerOptions {
   /** Holds `en-us/` (acoustic model) and `cmudict-en-us.dict`; the Debian package's by default. */
@@ -93,8 +106,11 @@ export interface PocketsphinxRecognizerOptions {
   commands?: readonly CommandSpec[];
   /** The decoder program; a full path when it is not on PATH. */
   decoder?: string;
-  /** Where the grammar, dictionary and per-utterance audio files go; under the OS temp dir by default. */
-  workDir?: string;
+  /**
+   * Where the recogniser makes its private folder for the grammar, dictionary and each utterance's
+   * audio; the OS temp dir by default.
+   */
+  tempRoot?: string;
 }
 
 interface Segment {
@@ -110,6 +126,8 @@ export interface Decoding {
 }
 
 interface Files {
+  /** This process's private folder, which holds the others. */
+  dir: string;
   grammar: string;
   phones: string;
   words: string;
@@ -230,10 +248,6 @@ function phoneWord(phone: string): string {
   return `ph_${phone.toLowerCase()}`;
 }
 
-function hashOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
-}
-
 /**
  * The pronunciations of `words` from a cmudict-format dictionary, plus one word per phone of
  * the model (`ph_aa AA`) for the phone loop.
@@ -270,6 +284,27 @@ export function buildDictionary(
   return { dict: `${lines.join('\n')}\n`, phones: sorted };
 }
 
+/**
+ * Removes the audio dead processes of earlier versions left in LEGACY_DIR. Only from a real folder
+ * this user owns (nobody else can then swap what is in it), only their utterance files; the grammar
+ * files are no one's secret, and an earlier version still running may be using them.
+ */
+async function removeLegacyAudio(root: string, log: Log): Promise<void> {
+  const dir = join(root, LEGACY_DIR);
+  const uid = process.getuid?.();
+  const st = await fs.lstat(dir).catch(() => undefined);
+  if (uid === undefined || st === undefined || !st.isDirectory() || st.uid !== uid) return;
+  for (const name of await fs.readdir(dir).catch(() => [])) {
+    const pid = Number(LEGACY_AUDIO.exec(name)?.[1] ?? NaN);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    const file = join(dir, name);
+    const f = await fs.lstat(file).catch(() => undefined);
+    if (f === undefined || !f.isFile() || f.uid !== uid) continue;
+    await fs.rm(file, { force: true });
+    log.debug({ file }, 'removed an utterance an earlier version left');
+  }
+}
+
 /** Any sequence of `units`: the free loops the command path is measured against. */
 function loopGrammar(name: string, units: readonly string[]): string {
   return `#JSGF V1.0;\n\ngrammar ${name};\n\npublic <${name}> = <unit>+;\n\n<unit> = ${units.join(' | ')};\n`;
@@ -285,7 +320,7 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
   private readonly noiseFloorDb: number;
   private readonly commands: readonly CommandSpec[];
   private readonly decoder: string;
-  private readonly workDir: string;
+  private readonly tempRoot: string;
   private files: Promise<Files> | undefined;
   private utterances = 0;
 
@@ -299,7 +334,7 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     this.noiseFloorDb = options.noiseFloorDb ?? DEFAULT_NOISE_FLOOR_DB;
     this.commands = options.commands ?? COMMANDS;
     this.decoder = options.decoder ?? DECODER;
-    this.workDir = options.workDir ?? join(tmpdir(), 'glasses-pocketsphinx');
+    this.tempRoot = options.tempRoot ?? tmpdir();
     if (!(this.scale > 0))
       throw new GlassesError('E_CONFIG_INVALID', `speech: scoreScale must be above 0, not ${this.scale}`);
     if (!(this.noiseFloorDb < 0)) {
@@ -361,7 +396,7 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     pcm: Int16Array,
     signal: AbortSignal,
   ): Promise<(Decoding | undefined)[]> {
-    const raw = join(this.workDir, `utterance-${process.pid}-${++this.utterances}.raw`);
+    const raw = join(files.dir, `utterance-${++this.utterances}.raw`);
     const all = new AbortController();
     const onAbort = (): void => {
       all.abort();
@@ -370,7 +405,7 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     // It may have aborted while the files were being prepared.
     if (signal.aborted) all.abort();
     try {
-      await fs.writeFile(raw, pcm);
+      await writeNewPrivateFile(raw, new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength));
       return await Promise.all(
         [files.grammar, files.phones, files.words].map((g) => this.decode(g, files.dict, raw, all.signal)),
       );
@@ -390,7 +425,15 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     });
   }
 
-  /** Writes the grammar, the two loops and the dictionary once, under names that hash their content. */
+  /** Removes the private folder now rather than at exit; a later recognition makes a new one. */
+  async close(): Promise<void> {
+    const files = this.files;
+    this.files = undefined;
+    const dir = await files?.then((f) => f.dir).catch(() => undefined);
+    if (dir !== undefined) await removeProcessTempDir(dir);
+  }
+
+  /** Makes the private folder and writes the grammar, the two loops and the dictionary in it, once. */
   private prepare(): Promise<Files> {
     this.files ??= this.writeFiles().catch((err: unknown) => {
       // A later call may succeed (e.g. once the package is installed).
@@ -417,22 +460,25 @@ export class PocketsphinxRecognizer implements CommandRecognizer {
     const vocabulary = grammarWords(this.commands);
     const { dict, phones } = buildDictionary(cmudict, vocabulary);
     const grammar = commandGrammar(this.commands);
-    await fs.mkdir(this.workDir, { recursive: true });
-    const write = async (stem: string, ext: string, text: string): Promise<string> => {
-      const file = join(this.workDir, `${stem}-${hashOf(text)}.${ext}`);
-      try {
-        await fs.access(file);
-      } catch {
-        await writeFileAtomic(file, text);
-      }
+    await removeLegacyAudio(this.tempRoot, this.log);
+    const dir = await makeProcessTempDir(this.tempRoot, TEMP_PREFIX, this.log);
+    const write = async (name: string, text: string): Promise<string> => {
+      const file = join(dir, name);
+      await writeNewPrivateFile(file, text);
       return file;
     };
-    return {
-      grammar: await write('commands', 'gram', grammar),
-      phones: await write('phones', 'gram', loopGrammar('phones', phones.map(phoneWord))),
-      words: await write('words', 'gram', loopGrammar('words', vocabulary)),
-      dict: await write('lexicon', 'dict', dict),
-    };
+    try {
+      return {
+        dir,
+        grammar: await write('commands.gram', grammar),
+        phones: await write('phones.gram', loopGrammar('phones', phones.map(phoneWord))),
+        words: await write('words.gram', loopGrammar('words', vocabulary)),
+        dict: await write('lexicon.dict', dict),
+      };
+    } catch (err) {
+      await removeProcessTempDir(dir);
+      throw err;
+    }
   }
 
   private async decode(

@@ -3,12 +3,14 @@
  * with the server-sent events parsed here (to see each event and when it came), and
  * `glasses dev-cloud` as a child process.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../../firmware-ts/src/audio/wav.js';
 import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
@@ -480,6 +482,107 @@ describe('dev cloud through the openai client', () => {
   });
 });
 
+/** One request written as is on a socket, for request lines fetch would never send; the status back. */
+function rawRequest(url: string, head: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`${head}\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`);
+    });
+    let reply = '';
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? NaN));
+    });
+  });
+}
+
+describe('dev cloud: requests the device never sends', () => {
+  let cloud: DevCloud;
+  let logged: { level: number; msg: string; err?: { stack?: string } }[];
+
+  beforeEach(async () => {
+    logged = [];
+    const log = pino(
+      { level: 'debug' },
+      { write: (l: string) => logged.push(JSON.parse(l) as (typeof logged)[0]) },
+    );
+    cloud = await createDevCloud({ token: TOKEN, log });
+  });
+
+  afterEach(async () => {
+    await cloud.close();
+  });
+
+  const errorsLogged = (): unknown[] => logged.filter((l) => l.level >= 50 || l.err?.stack !== undefined);
+
+  it('answers a malformed percent-escape in the path 400, once the token is checked, logging no error', async () => {
+    const url = `${cloud.url}/v1/orders/%E0%A4%A`;
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: AUTH });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: { code: 'invalid_path', message: 'the path holds a malformed percent-escape' },
+    });
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  it('answers a request line whose target is not a URL 400 with the token, 401 without, logging no error', async () => {
+    expect(await rawRequest(cloud.url, 'GET http://[ HTTP/1.1')).toBe(401);
+    expect(await rawRequest(cloud.url, `GET http://[ HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}`)).toBe(400);
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  it.each(['key with spaces 0000', 'key/with/slashes/000', 'key;with;semicolons', 'key\twith\ttabs\t00000'])(
+    'refuses the Idempotency-Key %j (the device sends UUIDs) and places nothing',
+    async (key) => {
+      const res = await placeOrder(cloud, key);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_idempotency_key');
+      expect(cloud.orders()).toEqual([]);
+    },
+  );
+
+  it('refuses a price with more than two decimals, naming the field, and takes two', async () => {
+    const res = await placeOrder(
+      cloud,
+      '6f1c2a9e-2b1d-4f7e-9d55-0c3a1e7b9f11',
+      orderBody({ unitPrice: { amount: 3.501, currency: 'CNY' } }),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: { code: 'invalid_request', message: expect.stringMatching(/^unitPrice\.amount: /) as string },
+    });
+    expect(cloud.orders()).toEqual([]);
+    expect((await placeOrder(cloud, '6f1c2a9e-2b1d-4f7e-9d55-0c3a1e7b9f12')).status).toBe(201);
+  });
+
+  it('names its component once in each log line, whether or not the caller bound it already', async () => {
+    const lines: string[] = [];
+    const root = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
+    for (const log of [root, root.child({ component: 'dev-cloud' })]) {
+      const other = await createDevCloud({ token: TOKEN, log });
+      await fetch(`${other.url}/dev/orders`, { headers: AUTH });
+      await other.close();
+    }
+    const requests = lines.filter((l) => l.includes('"msg":"request"'));
+    expect(requests).toHaveLength(2);
+    for (const line of requests) expect(line.match(/"component"/g)).toEqual(['"component"']);
+  });
+
+  it('makes order ids of 16 random hex digits: no position is fixed (a UUIDv4 fixes the 13th to 4)', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 48; i++) {
+      const res = await placeOrder(cloud, `6f1c2a9e-2b1d-4f7e-9d55-${String(i).padStart(12, '0')}`);
+      ids.push(((await res.json()) as Order).orderId);
+    }
+    for (const id of ids) expect(id).toMatch(/^ord_[0-9a-f]{16}$/);
+    const fixed = [...Array(16).keys()].filter((i) => new Set(ids.map((id) => id[4 + i])).size === 1);
+    expect(fixed).toEqual([]);
+  });
+});
+
 describe('glasses dev-cloud', () => {
   it('prints its URL, answers with the token it wrote 0600, logs requests without secrets, stops on SIGTERM', async () => {
     const dir = tmp();
@@ -552,6 +655,26 @@ describe('glasses dev-cloud', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('refuses a token file that is a named pipe at once, naming it, instead of waiting on it', async () => {
+    const fifo = join(tmp(), 'token');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const child = spawn(process.execPath, [CLI, 'dev-cloud', '--port', '0', '--token-file', fifo], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (c, s) => {
+        resolve([c, s]);
+      }),
+    );
+    clearTimeout(timer);
+    expect({ code, signal }).toEqual({ code: 1, signal: null });
+    expect(stderr).toContain('E_TOKEN_FILE');
+    expect(stderr).toContain(`${fifo} is not a regular file: it is a named pipe (FIFO)`);
   });
 
   it('exits 2 on a bad flag value, naming it', async () => {

@@ -37,7 +37,7 @@ let recognizer: PocketsphinxRecognizer;
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(join(tmpdir(), 'glasses-speech-test-'));
-  recognizer = new PocketsphinxRecognizer({ log: silentLogger(), workDir: join(dir, 'work') });
+  recognizer = new PocketsphinxRecognizer({ log: silentLogger(), tempRoot: join(dir, 'work') });
 });
 
 afterAll(async () => {
@@ -107,7 +107,9 @@ describe('PocketsphinxRecognizer on espeak-ng speech', () => {
     await expect(pending).rejects.toSatisfy((e) => isGlassesError(e, 'E_ABORTED'));
     expect(performance.now() - started).toBeLessThan(1000);
     // No utterance file is left behind.
-    const left = (await fs.readdir(join(dir, 'work'))).filter((f) => f.startsWith('utterance-'));
+    const left = (await fs.readdir(join(dir, 'work'), { recursive: true })).filter((f) =>
+      f.includes('utterance-'),
+    );
     expect(left).toEqual([]);
   });
 
@@ -116,7 +118,7 @@ describe('PocketsphinxRecognizer on espeak-ng speech', () => {
     const noDecoder = new PocketsphinxRecognizer({
       log: silentLogger(),
       decoder: 'no-such-pocketsphinx',
-      workDir: join(dir, 'work'),
+      tempRoot: join(dir, 'work'),
     });
     await expect(noDecoder.recognize(pcm, never)).rejects.toThrow(
       /cannot start no-such-pocketsphinx.*pocketsphinx/,
@@ -124,7 +126,7 @@ describe('PocketsphinxRecognizer on espeak-ng speech', () => {
     const noModel = new PocketsphinxRecognizer({
       log: silentLogger(),
       modelDir: join(dir, 'no-model'),
-      workDir: join(dir, 'work'),
+      tempRoot: join(dir, 'work'),
     });
     await expect(noModel.recognize(pcm, never)).rejects.toThrow(/pocketsphinx model is not in .*no-model/);
   });

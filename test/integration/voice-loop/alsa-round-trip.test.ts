@@ -81,7 +81,7 @@ function answerRecognizer(phrases: string[]): PocketsphinxRecognizer {
   return new PocketsphinxRecognizer({
     log: silentLogger(),
     commands: [{ intent: 'help', phrases }],
-    workDir: mkdtempSync(join(tmpdir(), 'answer-grammar-')),
+    tempRoot: mkdtempSync(join(tmpdir(), 'answer-grammar-')),
   });
 }
 

@@ -4,7 +4,7 @@
  * camera's photos and the development cloud started in the process (language model and orders).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,8 @@ import { PACKAGE_ROOT, PACKAGE_VERSION } from '../../../firmware-ts/src/paths.js
 import type { RunEvent } from '../../../firmware-ts/src/voice-loop/runner.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
-const out = mkdtempSync(join(tmpdir(), 'demo-'));
+// A folder the run makes itself, as it makes .demo/.
+const out = join(mkdtempSync(join(tmpdir(), 'demo-')), 'out');
 let events: RunEvent[] = [];
 
 beforeAll(async () => {
@@ -37,6 +38,25 @@ const of = <T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>
   events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
 
 describe('glasses run --demo (the bundled scenario)', () => {
+  it('keeps what the wearer heard and bought to its user: 0600 files in 0700 folders', () => {
+    const modes = Object.fromEntries(
+      (readdirSync(out, { recursive: true }) as string[])
+        // The health report holds nothing of the wearer's and is read by `glasses flash` (see health.ts).
+        .filter((p) => p !== 'health.json')
+        .map((p) => {
+          const st = statSync(join(out, p));
+          return [p, (st.mode & 0o777).toString(8)];
+        }),
+    );
+    expect(Object.keys(modes)).toEqual(
+      expect.arrayContaining(['conversation.wav', 'answer-01.wav', 'outbox']),
+    );
+    const wanted = Object.fromEntries(
+      Object.keys(modes).map((p) => [p, statSync(join(out, p)).isDirectory() ? '700' : '600']),
+    );
+    expect({ '.': (statSync(out).mode & 0o777).toString(8), ...modes }).toEqual({ '.': '700', ...wanted });
+  });
+
   it('hears the wake phrase each time it is said', () => {
     expect(of('wake').filter((w) => !w.echo)).toHaveLength(8);
   });

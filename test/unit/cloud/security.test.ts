@@ -2,7 +2,18 @@
  * Where a cloud client may connect, and how the device token must be kept: real temp files, real
  * modes.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -144,6 +155,33 @@ describe('readDeviceToken', () => {
       expect(err.code).toBe('E_TOKEN_FILE');
     }
     expect((await rejected(readDeviceToken(missing))).message).toContain(`${missing} does not exist`);
+  });
+
+  it('refuses a named pipe at once, saying so, where opening it would wait for a writer forever', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    const started = performance.now();
+    const timeout = new Promise<'hung'>((resolve) =>
+      setTimeout(() => {
+        resolve('hung');
+      }, 2000).unref(),
+    );
+    try {
+      const outcome = await Promise.race([rejected(readDeviceToken(fifo)), timeout]);
+      expect(outcome).not.toBe('hung');
+      expect(outcome).toMatchObject({ code: 'E_TOKEN_FILE' });
+      expect((outcome as GlassesError).message).toBe(
+        `device token file ${fifo} is not a regular file: it is a named pipe (FIFO)`,
+      );
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      // A reader still blocked in open(2) holds a thread of libuv's pool: a writer releases it.
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // ENXIO: nobody is reading, as it should be.
+      }
+    }
   });
 
   it('refuses a token with spaces or line breaks inside, without quoting it', async () => {

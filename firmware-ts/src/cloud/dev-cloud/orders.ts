@@ -4,15 +4,21 @@
  * Statuses are not stored: they follow from `createdAt` and the time asked, so they advance on their
  * own and read the same after a restart.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import { makePrivateDir } from '../../util/private-file.js';
 import { findItem, sameMoney, type Money } from './catalogue.js';
 
+/** Whole hundredths (orders.openapi.yaml Money: multipleOf 0.01), with room for binary rounding. */
+function inHundredths(amount: number): boolean {
+  return Math.abs(amount * 100 - Math.round(amount * 100)) < 1e-6;
+}
+
 export const moneySchema = z.object({
-  amount: z.number().min(0),
+  amount: z.number().min(0).refine(inHundredths, 'expected at most two decimals, e.g. 12.5'),
   currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as CNY'),
 });
 
@@ -26,7 +32,11 @@ export const orderRequestSchema = z.object({
 });
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
 
-export const IDEMPOTENCY_KEY_LENGTH = { min: 16, max: 128 } as const;
+/** orders.openapi.yaml's Idempotency-Key: the device sends a UUID. */
+export const IDEMPOTENCY_KEY = {
+  pattern: /^[A-Za-z0-9-]{16,128}$/,
+  rule: '16 to 128 letters, digits or hyphens (a UUID)',
+} as const;
 
 export type OrderStatus = 'placed' | 'preparing' | 'shipped' | 'delivered' | 'cancelled';
 
@@ -131,14 +141,13 @@ export class OrderStore {
   static async open(file: string | undefined, now: () => number): Promise<OrderStore> {
     const store = new OrderStore(file, now);
     if (file === undefined) return store;
+    // Orders, like the device's outbox: 0600 (writeFileAtomic's default) in a 0700 folder.
+    await makePrivateDir(dirname(file));
     let text: string;
     try {
       text = await fs.readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        await fs.mkdir(dirname(file), { recursive: true });
-        return store;
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return store;
       throw err;
     }
     let json: unknown;
@@ -175,7 +184,9 @@ export class OrderStore {
     if (item === undefined) return { result: 'not_found' };
     if (!sameMoney(item.price, request.unitPrice)) return { result: 'price_changed', price: item.price };
     const order: PlacedOrder = {
-      orderId: `ord_${randomUUID().replace(/-/g, '').slice(0, 16)}`,
+      // Random throughout: the wearer hears the last four characters (shortId), and a UUIDv4's
+      // thirteenth hex digit is always 4.
+      orderId: `ord_${randomBytes(8).toString('hex')}`,
       kind: request.kind,
       itemId: request.itemId,
       name: item.name,

@@ -16,7 +16,7 @@ import { DEFAULT_LIMIT, searchProducts, searchServices } from './catalogue.js';
 import { chatRequestSchema, replyChat } from './chat.js';
 import { FaultState, type DevCloudFaults, type Surface } from './faults.js';
 import { HttpError, pause, readJson, sendError, sendJson } from './http.js';
-import { IDEMPOTENCY_KEY_LENGTH, moneySchema, orderRequestSchema, OrderStore, type Order } from './orders.js';
+import { IDEMPOTENCY_KEY, moneySchema, orderRequestSchema, OrderStore, type Order } from './orders.js';
 
 export interface DevCloudOptions {
   /** The bearer token every request must carry (the device token, also its LLM API key). */
@@ -28,7 +28,7 @@ export interface DevCloudOptions {
   /** JSON file the orders are kept in, loaded at start; undefined keeps them in memory only. */
   readonly dataFile?: string;
   readonly faults?: DevCloudFaults;
-  /** One line per request (method, path, status, ms); never bodies or the token. */
+  /** One line per request (method, path, status, ms); never bodies or the token. Bound to component dev-cloud. */
   readonly log?: Log;
   /** Wall-clock ms, for createdAt and the status an order has reached. Default Date.now. */
   readonly now?: () => number;
@@ -86,9 +86,32 @@ function sha256(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/**
+ * The path of a request target, or undefined when it is not a URL at all (`GET http://[`): Node's
+ * parser passes such targets on, and `new URL` throws on them.
+ */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://dev-cloud').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path parameter, percent-decoded; a broken escape (`%E0%A4%A`) is the client's error. */
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'invalid_path', 'the path holds a malformed percent-escape');
+  }
+}
+
 export async function createDevCloud(options: DevCloudOptions): Promise<DevCloud> {
   if (options.token.trim() === '') throw new Error('createDevCloud: the token is empty');
-  const log = (options.log ?? silentLogger()).child({ component: 'dev-cloud' });
+  const base = options.log ?? silentLogger();
+  // pino writes a key bound twice twice: a caller that already named the component keeps its binding.
+  const log = base.bindings().component === 'dev-cloud' ? base : base.child({ component: 'dev-cloud' });
   const now = options.now ?? Date.now;
   const faults = new FaultState(options.faults ?? {}, options.random ?? Math.random);
   const store = await OrderStore.open(options.dataFile, now);
@@ -134,7 +157,7 @@ export async function createDevCloud(options: DevCloudOptions): Promise<DevCloud
       path: /^\/v1\/orders\/([^/]+)$/,
       surface: 'orders',
       run: ({ res, params }) => {
-        const id = decodeURIComponent(params[0] ?? '');
+        const id = params[0] ?? '';
         const order = store.get(id);
         if (order === undefined) throw new HttpError(404, 'order_not_found', `no order ${id}`);
         sendJson(res, 200, order);
@@ -156,12 +179,8 @@ export async function createDevCloud(options: DevCloudOptions): Promise<DevCloud
     const key = req.headers['idempotency-key'];
     if (typeof key !== 'string' || key === '')
       throw new HttpError(400, 'missing_idempotency_key', 'the Idempotency-Key header is required');
-    if (key.length < IDEMPOTENCY_KEY_LENGTH.min || key.length > IDEMPOTENCY_KEY_LENGTH.max)
-      throw new HttpError(
-        400,
-        'invalid_idempotency_key',
-        `Idempotency-Key must be ${IDEMPOTENCY_KEY_LENGTH.min} to ${IDEMPOTENCY_KEY_LENGTH.max} characters`,
-      );
+    if (!IDEMPOTENCY_KEY.pattern.test(key))
+      throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key must be ${IDEMPOTENCY_KEY.rule}`);
     const request = await readJson(req, orderRequestSchema, ORDERS_MAX_BYTES);
     const placed = await store.place(key, request);
     switch (placed.result) {
@@ -197,7 +216,12 @@ export async function createDevCloud(options: DevCloudOptions): Promise<DevCloud
 
   async function handle(x: Exchange): Promise<void> {
     const { req, signal } = x;
-    const path = new URL(req.url ?? '/', 'http://dev-cloud').pathname;
+    const path = pathOf(req.url);
+    if (path === undefined) {
+      // No route can be told from it. Every route wants the token, so a caller without it learns no more.
+      if (!authorized(req)) throw unauthorized('missing or wrong bearer token');
+      throw new HttpError(400, 'invalid_url', 'the request target is not a URL path');
+    }
     const onPath = routes.filter((r) => r.path.test(path));
     const route = onPath.find((r) => r.method === req.method);
     if (route === undefined) {
@@ -223,7 +247,7 @@ export async function createDevCloud(options: DevCloudOptions): Promise<DevCloud
       throw new HttpError(503, 'unavailable', 'fault: service unavailable', {
         'retry-after': String(failure.retryAfterS),
       });
-    x.params = route.path.exec(path)?.slice(1) ?? [];
+    x.params = (route.path.exec(path)?.slice(1) ?? []).map(decodeParam);
     await route.run(x);
   }
 

@@ -38,11 +38,17 @@ export async function useBackend(choice: BackendChoice, log?: Log): Promise<Back
     if (choice === 'tfjs-node') {
       throw new GlassesError(
         'E_VISION_BACKEND',
-        `vision backend tfjs-node: ${TFJS_NODE_PACKAGE} cannot be loaded (${failure}); install it or set vision.backend to "wasm" or "auto"`,
+        `vision backend tfjs-node: ${TFJS_NODE_PACKAGE} cannot be loaded (${failure.reason}); install it or set vision.backend to "wasm" or "auto"`,
         { details: { backend: 'tfjs-node' } },
       );
     }
-    log?.info({ backend: 'wasm', reason: failure }, 'tfjs-node unavailable, using the wasm backend');
+    // Not installed is the usual case (an optional package): said at every start, it would only be noise.
+    // Installed but failing to load is worth a line.
+    const level = failure.notInstalled ? 'debug' : 'info';
+    log?.[level](
+      { backend: 'wasm', reason: failure.reason },
+      'tfjs-node unavailable, using the wasm backend',
+    );
   }
   prepareWasm();
   await activate('wasm');
@@ -50,17 +56,25 @@ export async function useBackend(choice: BackendChoice, log?: Log): Promise<Back
 }
 
 /** undefined when tfjs-node is loaded and registered, else why not. */
-async function importTfjsNode(): Promise<string | undefined> {
+async function importTfjsNode(): Promise<{ reason: string; notInstalled: boolean } | undefined> {
   try {
     await (import(TFJS_NODE_PACKAGE) as Promise<unknown>);
   } catch (err) {
-    return messageOf(err);
+    const reason = messageOf(err);
+    // The package itself missing, not one of its own imports (a broken install).
+    const notInstalled =
+      (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      reason.includes(`'${TFJS_NODE_PACKAGE}'`);
+    return { reason, notInstalled };
   }
   // A second copy of tfjs-core under tfjs-node would register the backend in an engine we do not use.
   // (findBackendFactory is typed as always finding one; it returns null for an unknown name.)
   const factory = tf.findBackendFactory('tensorflow') as unknown;
   return factory === null || factory === undefined
-    ? `${TFJS_NODE_PACKAGE} registered its backend with another copy of @tensorflow/tfjs-core`
+    ? {
+        reason: `${TFJS_NODE_PACKAGE} registered its backend with another copy of @tensorflow/tfjs-core`,
+        notInstalled: false,
+      }
     : undefined;
 }
 

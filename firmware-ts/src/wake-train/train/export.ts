@@ -55,7 +55,10 @@ export async function writeHeadOnnx(weights: HeadWeights, options: ExportOptions
   const fileName = `${options.name}.onnx`;
   const file = join(options.outDir, fileName);
   await fs.mkdir(options.outDir, { recursive: true });
-  await writeFileAtomic(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  // A model, as shared as the models folder it goes in.
+  await writeFileAtomic(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+    mode: 0o644,
+  });
   const entry: ModelEntry = {
     name: options.name,
     kind: options.verifies === undefined ? 'wake-head' : 'wake-verifier',

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isGlassesError } from '../../../../firmware-ts/src/errors.js';
 import type { ModelEntry } from '../../../../firmware-ts/src/models/manifest.js';
@@ -105,7 +106,16 @@ describe('TF.js backend', () => {
       () => false,
     );
     if (installed) return; // tfjs-node present: the fallback cannot be seen here
-    expect(await useBackend('auto')).toBe('wasm');
+    const logged: { level: number; msg: string }[] = [];
+    const log = pino(
+      { level: 'debug' },
+      { write: (l: string) => logged.push(JSON.parse(l) as (typeof logged)[0]) },
+    );
+    expect(await useBackend('auto', log)).toBe('wasm');
+    // An optional package not installed is the usual case: not worth a line at info on every start.
+    expect(logged.map((l) => [l.level, l.msg])).toEqual([
+      [20, 'tfjs-node unavailable, using the wasm backend'],
+    ]);
     await expect(useBackend('tfjs-node')).rejects.toMatchObject({
       code: 'E_VISION_BACKEND',
       message: expect.stringContaining('@tensorflow/tfjs-node') as string,
