@@ -8,7 +8,7 @@
  * however fast the machine; wall-clock costs are still measured and reported in the events.
  */
 import { durationMs, samplesToMs, type AudioChunk } from '../audio/chunk.js';
-import { isGlassesError, messageOf } from '../errors.js';
+import { isGlassesError, messageOf, type ErrorCode } from '../errors.js';
 import type { Clock } from '../hal/clock.js';
 import type { Mic } from '../hal/mic.js';
 import type { Log } from '../log.js';
@@ -269,7 +269,7 @@ export class VoiceLoopRunner {
     const p = work()
       .catch((err: unknown) => {
         if (isGlassesError(err, 'E_ABORTED')) return;
-        const code = isGlassesError(err) ? err.code : 'E_INTERNAL';
+        const code: ErrorCode = isGlassesError(err) ? err.code : 'E_INTERNAL';
         this.deps.log.error({ code, err: messageOf(err) }, 'voice loop effect failed');
         this.deps.onEvent({ type: 'error', atMs: Math.round(this.audioMs), code, message: messageOf(err) });
       })
