@@ -24,6 +24,7 @@ import {
   type OrdersPort,
   type VisionPort,
 } from './voice-loop/ports.js';
+import { OfferDialogue } from './voice-loop/offer-dialogue.js';
 import { Responder } from './voice-loop/responder.js';
 import { Work } from './voice-loop/work.js';
 import { VoiceLoopRunner, type RunEvent } from './voice-loop/runner.js';
@@ -336,6 +337,12 @@ export async function createVoiceLoop(
       volume: voice,
       vision: visionPort,
       orders: options.orders ?? cloud?.orders ?? new NoOrders(),
+      // The confirm window is the wearer's time, so it counts on the loop's clock.
+      offers: new OfferDialogue({
+        clock,
+        confirmWindowMs: config.orders.confirmWindowMs,
+        log: log.child({ component: 'orders' }),
+      }),
     });
     const phraseWords: Record<string, string> = {};
     for (const p of wake.detector.phrases) {

@@ -135,7 +135,6 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
         clock: options.loopClock,
         vision,
         limits: { maxOrderAmount: o.maxOrderAmount, maxDailyAmount: o.maxDailyAmount },
-        confirmWindowMs: o.confirmWindowMs,
         now: options.now,
         onOrder: options.onOrder,
         log,

@@ -22,6 +22,7 @@ import { FRAME_MS } from '../wake/features.js';
 import {
   IDLE,
   transition,
+  type Command,
   type Effect,
   type LoopEvent,
   type LoopTimings,
@@ -69,14 +70,14 @@ export interface RunnerDeps {
   clock: Clock;
   /** `file`: the clock follows the mic's audio and effects finish before the next chunk. */
   pace: 'live' | 'file';
-  detector: WakeDetector;
+  detector: Pick<WakeDetector, 'push'>;
   /** The words of each wake phrase, to tell the glasses' own voice from the wearer's. */
   phraseWords: Readonly<Record<string, string>>;
-  endpointer: Endpointer;
+  endpointer: Pick<Endpointer, 'push' | 'begin' | 'cancel'>;
   /** The endpointer's closing silences, for the reply latency. */
   silences: { shortMs: number; longMs: number };
   recognizer: CommandRecognizer;
-  voice: Voice;
+  voice: Pick<Voice, 'say' | 'play'>;
   responder: Responder;
   answers: AnswerSource;
   timings: LoopTimings;
@@ -91,7 +92,6 @@ export interface RunnerDeps {
 const PROMPTS: Record<Prompt, string> = {
   'no-speech': "I didn't hear anything.",
   'too-long': "Sorry, that was too long for me. Let's start again.",
-  cancelled: 'Okay, cancelled.',
 };
 
 /** Silence fed after a file ends, so timers and the follow-up window run out: at most this long. */
@@ -366,10 +366,11 @@ export class VoiceLoopRunner {
     this.dispatch({ type: 'recognized', turnId, utteranceId, accepted: r.accepted, intent: r.intent });
   }
 
-  private async respond(turnId: number, intent: Intent): Promise<void> {
-    const text = await this.track(this.deps.responder.respond(intent, this.turnSignal(turnId)));
+  private async respond(turnId: number, intent: Command): Promise<void> {
+    const signal = this.turnSignal(turnId);
+    const text = await this.track(this.deps.responder.respond(intent, signal));
     const completed = await this.say(turnId, text, 'device');
-    this.deps.responder.spoken(intent, completed);
+    this.deps.responder.spoken(signal, completed);
   }
 
   private async ask(turnId: number, utteranceId: number): Promise<void> {

@@ -40,11 +40,9 @@ describe('connectCloud', () => {
       expect(side.targets).toEqual({ llm: 'development cloud', orders: 'development cloud' });
       expect(await answerText(side.answers!)).toMatch(/^Development cloud: /);
       const signal = new AbortController().signal;
-      expect(await side.orders!.answer({ name: 'order', slots: { item: 'coffee' } }, signal)).toMatch(
-        /Say yes to order it\.$/,
-      );
-      side.orders!.offerSpoken(true);
-      expect(await side.orders!.confirm(signal)).toMatch(/^Done\. Order .* is placed\.$/);
+      const reply = await side.orders!.answer({ name: 'order', slots: { item: 'coffee' } }, signal);
+      expect(reply.text).toMatch(/Say yes to order it\.$/);
+      expect(await reply.offer!.accept(signal)).toMatch(/^Done\. Order .* is placed\.$/);
       expect(events.map((e) => e.state)).toEqual(['placed']);
     } finally {
       await side.close();
