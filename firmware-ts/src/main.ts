@@ -245,11 +245,12 @@ export interface VoiceLoopOptions {
   /** The camera the vision intents look through; without one they say there is no camera. */
   camera?: Camera;
   /**
-   * The cloud: `embedded` starts the development cloud in this process for an empty cloud URL (demo
-   * and file runs); `configured` uses only what config names (an empty URL leaves that side off).
-   * The outbox folder is resolved by the caller. Absent: no cloud.
+   * The cloud: `embedded` starts the development cloud in this process for an empty cloud URL (file
+   * runs); `demo` is embedded with the orders always on the development cloud, never a configured
+   * orders API (the scenario says "yes" to two offers); `configured` uses only what config names (an
+   * empty URL leaves that side off). The outbox folder is resolved by the caller. Absent: no cloud.
    */
-  cloud?: { mode: 'embedded' | 'configured'; outboxDir: string };
+  cloud?: { mode: 'embedded' | 'demo' | 'configured'; outboxDir: string };
   /** Wall-clock date for "what time is it"; injected by tests. */
   now?: () => Date;
 }
@@ -301,7 +302,8 @@ export async function createVoiceLoop(
       options.cloud === undefined
         ? undefined
         : await connectCloud(config, {
-            embedded: options.cloud.mode === 'embedded',
+            embedded: options.cloud.mode !== 'configured',
+            devOrders: options.cloud.mode === 'demo',
             outboxDir: options.cloud.outboxDir,
             loopClock: clock,
             vision: service,
