@@ -31,6 +31,7 @@ import { VoiceLoopRunner, type RunEvent } from './voice-loop/runner.js';
 import { WavFileMic, type Mic } from './hal/mic.js';
 import type { Speaker } from './hal/speaker.js';
 import { TimelineSpeaker } from './hal/timeline-speaker.js';
+import type { GlassesError } from './errors.js';
 import type { Log } from './log.js';
 import { FileCamera, LedCamera, V4l2Camera, type Camera } from './hal/camera.js';
 import { LogLed, SysfsLed } from './hal/led.js';
@@ -258,6 +259,8 @@ export interface VoiceLoopOptions {
 export interface VoiceLoop {
   runner: VoiceLoopRunner;
   voice: Voice;
+  /** What is wrong from the start (a damaged outbox), also reported as an `error` run event. */
+  problems: readonly GlassesError[];
   /** Closes the speaker and models; returns the answer files a file speaker wrote. */
   close(): Promise<string[]>;
 }
@@ -372,9 +375,12 @@ export async function createVoiceLoop(
       runner.reportOrder(event);
     };
     const connected = cloud;
+    const problems = cloud?.damage === undefined ? [] : [cloud.damage];
+    for (const p of problems) options.onEvent({ type: 'error', atMs: 0, code: p.code, message: p.message });
     return {
       runner,
       voice,
+      problems,
       close: async () => {
         watching.abort();
         const written = await options.speaker.close();

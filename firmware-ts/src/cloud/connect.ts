@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FrozenConfig } from '../config.js';
+import type { GlassesError } from '../errors.js';
 import { RealClock, type Clock } from '../hal/clock.js';
 import type { Log } from '../log.js';
 import type { AnswerSource, OrderEvent, Question } from '../voice-loop/ports.js';
@@ -57,6 +58,11 @@ export interface CloudSide {
   answers: AnswerSource | undefined;
   /** Undefined when no orders API is configured or embedded. */
   orders: OrdersService | undefined;
+  /**
+   * Outbox entries that cannot be read (one E_OUTBOX for all): new orders are refused while they are
+   * there. Undefined when all is well or there are no orders.
+   */
+  readonly damage: GlassesError | undefined;
   /** Where each side goes, for the start-up log: a URL, 'development cloud' or 'off'. */
   readonly targets: { llm: string; orders: string };
   /** Stops the outbox sender (pending orders stay on disk) and the embedded cloud. */
@@ -165,6 +171,7 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
     return {
       answers,
       orders,
+      damage: outbox?.damage,
       targets,
       close: async () => {
         lifetime.abort();

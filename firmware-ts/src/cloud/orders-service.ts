@@ -36,6 +36,7 @@ export type OrdersOutbox = Pick<
   | 'unspokenFailures'
   | 'markFailureSpoken'
   | 'onSettled'
+  | 'damage'
 >;
 
 export interface OrdersServiceDeps {
@@ -74,6 +75,11 @@ const NO_CAMERA = "I can't buy what you're looking at: this device has no camera
 const UNREACHABLE = "I can't reach the orders service right now. Try again in a moment.";
 const REFUSED_DEVICE = "The orders service didn't accept this device, so I can't order.";
 const ALREADY_ACCEPTED = "There's nothing to confirm right now.";
+/** Said the first time orders are asked for while the outbox holds an entry that cannot be read. */
+const DAMAGED =
+  "I can't place new orders: an order saved on these glasses can't be read, so I can't check " +
+  "today's spending limit. It needs to be looked at.";
+const DAMAGED_AGAIN = "I can't place new orders until the saved order that can't be read is looked at.";
 const QUEUED = "I've saved your order and will send it as soon as I can reach the cloud.";
 /** Search terms, not instructions: a few lines of the label nearest the centre, each cut short. */
 const MAX_TEXT_LINES = 6;
@@ -89,6 +95,8 @@ const STATUS_WORDS: Record<Order['status'], string> = {
 export class OrdersService implements OrdersPort {
   /** Orders already announced as placed, so the confirm path and the sender's listener say it once. */
   private readonly announced = new Set<string>();
+  /** The wearer has heard that new orders are refused because of a damaged outbox entry. */
+  private damageTold = false;
 
   constructor(private readonly deps: OrdersServiceDeps) {
     deps.outbox.onSettled((entry) => {
@@ -98,6 +106,11 @@ export class OrdersService implements OrdersPort {
   }
 
   async answer(intent: Intent, signal: AbortSignal): Promise<OrdersReply> {
+    const damaged = this.deps.outbox.damage !== undefined;
+    if (damaged && (intent.name === 'buy' || intent.name === 'order')) {
+      // Fail closed: no offer the daily limit could not be checked for.
+      return { text: await this.withFailureNotices(this.refuseDamaged()) };
+    }
     let reply: OrdersReply;
     switch (intent.name) {
       case 'buy':
@@ -106,9 +119,11 @@ export class OrdersService implements OrdersPort {
       case 'order':
         reply = await this.offerService(String(intent.slots.item ?? ''), signal);
         break;
-      case 'order_status':
-        reply = { text: await this.status(signal) };
+      case 'order_status': {
+        const status = await this.status(signal);
+        reply = { text: damaged && !this.damageTold ? `${this.refuseDamaged()} ${status}` : status };
         break;
+      }
       default:
         reply = { text: "I can't do that with orders." };
     }
@@ -258,12 +273,33 @@ export class OrdersService implements OrdersPort {
     }
   }
 
-  /** The per-order and daily limits, in hundredths so that rounding never lets an order through. */
+  /** What the wearer hears when new orders are refused for a damaged outbox: in full the first time. */
+  private refuseDamaged(): string {
+    const damage = this.deps.outbox.damage;
+    this.deps.log.error(
+      { code: damage?.code, count: damage?.details.count },
+      'order refused: damaged outbox',
+    );
+    const text = this.damageTold ? DAMAGED_AGAIN : DAMAGED;
+    this.damageTold = true;
+    return text;
+  }
+
+  /**
+   * The per-order and daily limits, in hundredths so that rounding never lets an order through. A
+   * daily total that cannot be known (an outbox entry that cannot be read) refuses the order.
+   */
   private overLimit(offer: OfferTerms): string | undefined {
     const { maxOrderAmount, maxDailyAmount } = this.deps.limits;
     const currency = offer.unitPrice.currency;
     const total = times(offer.unitPrice, offer.quantity);
-    const today = this.deps.outbox.confirmedTotal(currency, this.deps.now());
+    let today: Money;
+    try {
+      today = this.deps.outbox.confirmedTotal(currency, this.deps.now());
+    } catch (err) {
+      if (!isGlassesError(err, 'E_OUTBOX')) throw err;
+      return this.refuseDamaged();
+    }
     const perOrder = { amount: maxOrderAmount, currency };
     const daily = { amount: maxDailyAmount, currency };
     let text: string | undefined;

@@ -153,6 +153,7 @@ ${COMMON_USAGE}`,
     });
     const started = performance.now();
     try {
+      for (const p of loop.problems) await health?.problem(`${p.code}: ${p.message}`);
       await health?.set('modelsLoaded', true);
       health?.start();
       await untilInterrupted(async (signal) => {

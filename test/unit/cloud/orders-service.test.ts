@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -313,6 +313,38 @@ describe('OrdersService: confirm', () => {
     });
     await exact.wearer.answer(buy(), sig());
     expect(await exact.wearer.yes(sig())).toMatch(/^Done\./);
+  });
+
+  it('a damaged outbox entry fails closed: no order passes a daily limit it might break, and the wearer is told once', async () => {
+    // The limit is 20; 12 is placed; its entry is then truncated on disk.
+    const limits = { maxOrderAmount: 20, maxDailyAmount: 20 };
+    const first = await setup({ limits, products: [{ ...WATER, price: { amount: 12, currency: 'CNY' } }] });
+    await first.wearer.answer(buy(), sig());
+    expect(await first.wearer.yes(sig())).toMatch(/^Done\./);
+    const [entry] = readdirSync(first.dir).filter((f) => f.endsWith('.json'));
+    truncateSync(join(first.dir, entry!), 30);
+
+    const again = await setup({
+      dir: first.dir,
+      limits,
+      products: [{ ...WATER, price: { amount: 15, currency: 'CNY' } }],
+    });
+    expect(await again.wearer.answer(buy(), sig())).toBe(
+      "I can't place new orders: an order saved on these glasses can't be read, so I can't check " +
+        "today's spending limit. It needs to be looked at.",
+    );
+    expect(await again.wearer.yes(sig())).toBe(NOTHING_TO_CONFIRM);
+    expect(await again.wearer.answer(orderOf('coffee'), sig())).toBe(
+      "I can't place new orders until the saved order that can't be read is looked at.",
+    );
+    expect(again.calls.placed).toEqual([]);
+    expect(again.calls.queries).toEqual([]);
+    expect(again.logged.some((l) => l.includes('"code":"E_OUTBOX"') && l.includes('"level":50'))).toBe(true);
+    // An offer made before the damage was known is refused at "yes" too: the total cannot be read.
+    const offer = (await first.service.answer(buy(), sig())).offer!;
+    Object.defineProperty(first.outbox, 'damage', { value: again.outbox.damage });
+    expect(await offer.accept(sig())).toMatch(/^I can't place new orders/);
+    expect(first.calls.placed).toHaveLength(1);
   });
 
   it('queues the order when the cloud is unreachable, and the sender delivers it later', async () => {
