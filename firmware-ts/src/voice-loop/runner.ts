@@ -138,8 +138,11 @@ export class VoiceLoopRunner {
   /** Computations in flight (recognition, answers, and synthesis when shared with the voice). */
   private readonly work: Work;
   private audioMs = 0;
-  /** What the glasses are saying now, to recognise their own wake phrase. */
-  private speaking: string | undefined;
+  /**
+   * What the glasses are saying now (so far, for an answer still streaming in), to recognise their
+   * own wake phrase.
+   */
+  private speaking: (() => string) | undefined;
   private readonly wallMs: () => number;
 
   constructor(private readonly deps: RunnerDeps) {
@@ -179,8 +182,8 @@ export class VoiceLoopRunner {
     const stamped = { ...chunk, tsMs: start };
     for (const d of await detector.push(stamped)) {
       const words = this.deps.phraseWords[d.phrase];
-      const echo =
-        this.speaking !== undefined && words !== undefined && this.speaking.toLowerCase().includes(words);
+      const said = this.speaking?.();
+      const echo = said !== undefined && words !== undefined && said.toLowerCase().includes(words);
       this.deps.onEvent({ type: 'wake', atMs: d.atMs, phrase: d.phrase, score: d.score, echo });
       this.dispatch({ type: 'wake', phrase: d.phrase, echo });
     }
@@ -405,7 +408,7 @@ export class VoiceLoopRunner {
     finalText: () => string = () => (typeof text === 'string' ? text : ''),
   ): Promise<boolean> {
     const atMs = Math.round(this.audioMs);
-    this.speaking = typeof text === 'string' ? text : '';
+    this.speaking = typeof text === 'string' ? () => text : finalText;
     let result;
     try {
       result = await this.deps.voice.say(text, this.turnSignal(turnId));

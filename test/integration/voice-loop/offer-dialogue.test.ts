@@ -59,7 +59,9 @@ async function run(cues: Cue[], durationMs: number, confirmWindowMs = 20_000) {
     retryMaxMs: 400,
     log,
   });
-  cleanup.push(() => { outbox.close(); });
+  cleanup.push(() => {
+    outbox.close();
+  });
   const orderEvents: OrderEvent[] = [];
   const orders = new OrdersService({
     client,
