@@ -74,6 +74,9 @@ export interface ScriptOptions {
   timings?: LoopTimings;
   /** The loop's clock, if the test needs it for the orders side too. */
   clock?: SimulatedClock;
+  /** The run's stop signal (the process's SIGTERM). */
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
   log?: Log;
 }
 
@@ -207,11 +210,14 @@ export async function runScript(cues: readonly Cue[], options: ScriptOptions): P
     responder,
     answers: options.answers ?? new OfflineAnswerSource(),
     timings: options.timings ?? DEFAULT_TIMINGS,
-    onEvent: (e) => events.push(e),
+    onEvent: (e) => {
+      events.push(e);
+      options.onEvent?.(e);
+    },
     log,
     work,
   });
-  await runner.run(new AbortController().signal);
+  await runner.run(options.signal ?? new AbortController().signal);
   return {
     events,
     said: events.flatMap((e) => (e.type === 'say' ? [e.text] : [])),

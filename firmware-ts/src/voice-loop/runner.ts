@@ -144,6 +144,8 @@ export class VoiceLoopRunner {
    */
   private speaking: (() => string) | undefined;
   private readonly wallMs: () => number;
+  /** The run's signal has aborted: every turn is aborted, and so is any turn started after. */
+  private stopped = false;
 
   constructor(private readonly deps: RunnerDeps) {
     this.timers = new Timers(deps.clock);
@@ -155,21 +157,45 @@ export class VoiceLoopRunner {
     return this.state;
   }
 
-  /** Runs until the mic ends (then, on files, until the loop is idle) or `signal` aborts. */
+  /**
+   * Runs until the mic ends (then, on files, until the loop is idle) or `signal` aborts. An abort
+   * (the process's stop signal) stops everything at once: every turn's work (recognition, a cloud
+   * answer still streaming, synthesis, playback) and the timers, so nothing is waited for to its end
+   * or its deadline.
+   */
   async run(signal: AbortSignal): Promise<void> {
-    for await (const chunk of this.deps.mic.chunks(signal)) {
-      for (const piece of framePieces(chunk)) await this.feed(piece);
-    }
-    if (this.deps.pace === 'file' && !signal.aborted) {
-      // Let the loop finish what it started: feed silence until it is idle with nothing playing.
-      const silence = new Int16Array(1280);
-      let fed = 0;
-      while ((this.state.name !== 'idle' || this.pending.size > 0) && fed < DRAIN_AUDIO_MS) {
-        await this.feed({ pcm: silence, sampleRateHz: 16000, channels: 1, tsMs: this.audioMs });
-        fed += 80;
+    const stop = (): void => {
+      this.stopped = true;
+      this.timers.cancelAll();
+      for (const c of this.turnAborts.values()) c.abort();
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const chunk of this.deps.mic.chunks(signal)) {
+        for (const piece of framePieces(chunk)) {
+          if (this.stopped) break;
+          await this.feed(piece);
+        }
+        if (this.stopped) break;
       }
+      if (this.deps.pace === 'file') {
+        // Let the loop finish what it started: feed silence until it is idle with nothing playing.
+        const silence = new Int16Array(1280);
+        let fed = 0;
+        while (
+          !this.stopped &&
+          (this.state.name !== 'idle' || this.pending.size > 0) &&
+          fed < DRAIN_AUDIO_MS
+        ) {
+          await this.feed({ pcm: silence, sampleRateHz: 16000, channels: 1, tsMs: this.audioMs });
+          fed += 80;
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      await this.shutdown();
     }
-    await this.shutdown();
   }
 
   /** Feed at most one wake frame (see framePieces). */
@@ -215,9 +241,12 @@ export class VoiceLoopRunner {
     if (pace === 'file') await this.settle();
   }
 
-  /** Waits until no computation is running: each remaining effect is waiting for clock time. */
+  /**
+   * Waits until no computation is running: each remaining effect is waiting for clock time. Not once
+   * the run is stopping: what is running has been aborted and is not worth waiting for here.
+   */
   private async settle(): Promise<void> {
-    for (let quiet = 0; quiet < 3;) {
+    for (let quiet = 0; quiet < 3 && !this.stopped;) {
       await new Promise((r) => setImmediate(r));
       quiet = this.work.busy ? 0 : quiet + 1;
     }
@@ -262,6 +291,7 @@ export class VoiceLoopRunner {
     let c = this.turnAborts.get(turnId);
     if (c === undefined) {
       c = new AbortController();
+      if (this.stopped) c.abort();
       this.turnAborts.set(turnId, c);
     }
     return c.signal;
