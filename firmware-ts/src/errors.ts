@@ -185,6 +185,11 @@ export const ERROR_CODES = {
     retryable: true,
     summary: 'An operation was cancelled by its AbortSignal (barge-in, stop, shutdown).',
   },
+  E_INTERNAL: {
+    retryable: false,
+    summary:
+      'A failure with no code of its own (a defect in the runtime): the message says what failed; the turn ends and the loop goes on.',
+  },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

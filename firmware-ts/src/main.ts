@@ -30,12 +30,14 @@ import {
   type OrdersPort,
   type VisionPort,
 } from './voice-loop/ports.js';
+import { OfferDialogue } from './voice-loop/offer-dialogue.js';
 import { Responder } from './voice-loop/responder.js';
 import { Work } from './voice-loop/work.js';
 import { VoiceLoopRunner, type RunEvent } from './voice-loop/runner.js';
 import { WavFileMic, type Mic } from './hal/mic.js';
 import type { Speaker } from './hal/speaker.js';
 import { TimelineSpeaker } from './hal/timeline-speaker.js';
+import type { GlassesError } from './errors.js';
 import type { Log } from './log.js';
 import { FileCamera, LedCamera, V4l2Camera, type Camera } from './hal/camera.js';
 import { LogLed, SysfsLed } from './hal/led.js';
@@ -259,11 +261,12 @@ export interface VoiceLoopOptions {
   /** The camera the vision intents look through; without one they say there is no camera. */
   camera?: Camera;
   /**
-   * The cloud: `embedded` starts the development cloud in this process for an empty cloud URL (demo
-   * and file runs); `configured` uses only what config names (an empty URL leaves that side off).
-   * The outbox folder is resolved by the caller. Absent: no cloud.
+   * The cloud: `embedded` starts the development cloud in this process for an empty cloud URL (file
+   * runs); `demo` is embedded with the orders always on the development cloud, never a configured
+   * orders API (the scenario says "yes" to two offers); `configured` uses only what config names (an
+   * empty URL leaves that side off). The outbox folder is resolved by the caller. Absent: no cloud.
    */
-  cloud?: { mode: 'embedded' | 'configured'; outboxDir: string };
+  cloud?: { mode: 'embedded' | 'demo' | 'configured'; outboxDir: string };
   /** Wall-clock date for "what time is it"; injected by tests. */
   now?: () => Date;
 }
@@ -271,6 +274,8 @@ export interface VoiceLoopOptions {
 export interface VoiceLoop {
   runner: VoiceLoopRunner;
   voice: Voice;
+  /** What is wrong from the start (a damaged outbox), also reported as an `error` run event. */
+  problems: readonly GlassesError[];
   /** Closes the speaker and models; returns the answer files a file speaker wrote. */
   close(): Promise<string[]>;
 }
@@ -315,7 +320,8 @@ export async function createVoiceLoop(
       options.cloud === undefined
         ? undefined
         : await connectCloud(config, {
-            embedded: options.cloud.mode === 'embedded',
+            embedded: options.cloud.mode !== 'configured',
+            devOrders: options.cloud.mode === 'demo',
             outboxDir: options.cloud.outboxDir,
             loopClock: clock,
             vision: service,
@@ -351,6 +357,12 @@ export async function createVoiceLoop(
       volume: voice,
       vision: visionPort,
       orders: options.orders ?? cloud?.orders ?? new NoOrders(),
+      // The confirm window is the wearer's time, so it counts on the loop's clock.
+      offers: new OfferDialogue({
+        clock,
+        confirmWindowMs: config.orders.confirmWindowMs,
+        log: log.child({ component: 'orders' }),
+      }),
     });
     const phraseWords: Record<string, string> = {};
     for (const p of wake.detector.phrases) {
@@ -378,9 +390,12 @@ export async function createVoiceLoop(
       runner.reportOrder(event);
     };
     const connected = cloud;
+    const problems = cloud?.damage === undefined ? [] : [cloud.damage];
+    for (const p of problems) options.onEvent({ type: 'error', atMs: 0, code: p.code, message: p.message });
     return {
       runner,
       voice,
+      problems,
       close: async () => {
         watching.abort();
         const written = await options.speaker.close();

@@ -79,15 +79,15 @@ async function main(): Promise<void> {
     clock,
     vision: { look: () => Promise.resolve(DRIVER_SCENE), sceneFor: () => undefined },
     limits: { maxOrderAmount: 500, maxDailyAmount: 1000 },
-    confirmWindowMs: 8000,
     now: () => new Date(),
     onOrder: () => undefined,
     log,
     placeWaitMs: 5000,
   });
   const signal = new AbortController().signal;
-  const offer = await service.answer({ name: 'buy', slots: { quantity: 1 } }, signal);
-  const reply = await service.confirm(signal);
+  const { text: offer, offer: made } = await service.answer({ name: 'buy', slots: { quantity: 1 } }, signal);
+  if (made === undefined) throw new Error(`order-driver: no offer was made (${offer})`);
+  const reply = await made.accept(signal);
   outbox.close();
   process.stdout.write(`${JSON.stringify({ offer, reply })}\n`);
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, GlassesError } from '../../firmware-ts/src/errors.js';
@@ -14,6 +14,19 @@ describe('error codes', () => {
   it('the README lists no code that does not exist', () => {
     const listed = [...readme.matchAll(/^\|\s*`(E_[A-Z_]+)`\s*\|/gm)].map((m) => m[1]);
     expect(listed.filter((c) => c !== undefined && !(c in ERROR_CODES))).toEqual([]);
+  });
+
+  it('every code the runtime names in its source is one of them', () => {
+    const src = join(PACKAGE_ROOT, 'firmware-ts', 'src');
+    const named = new Set<string>();
+    for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts')) continue;
+      // A quoted whole code; prefixes such as 'E_FLASH_' end in an underscore and are not codes.
+      for (const m of readFileSync(join(src, file), 'utf8').matchAll(/['"`](E_[A-Z0-9_]*[A-Z0-9])['"`]/g))
+        named.add(m[1]!);
+    }
+    expect(named.size).toBeGreaterThan(10);
+    expect([...named].filter((c) => !(c in ERROR_CODES))).toEqual([]);
   });
 
   it('carries code, retryable and details', () => {

@@ -36,6 +36,14 @@ export interface ModelFileCheck {
   problem?: string;
 }
 
+/** The order outbox folder as `glasses doctor` sees it, without opening it as the runtime does. */
+export interface OutboxCheck {
+  /** Entries that read as orders. */
+  entries: number;
+  /** Entries that cannot be read: while there is one, the runtime refuses new orders. */
+  damage?: { count: number; message: string };
+}
+
 export interface DoctorPort {
   /** `process.arch`: what this Node (and so onnxruntime's binding) was built for. */
   readonly arch: string;
@@ -48,6 +56,8 @@ export interface DoctorPort {
   access(path: string): Promise<'readable' | 'missing' | 'unreadable'>;
   /** Every manifest entry checked against its file; throws when the manifest itself is unusable. */
   checkModelFiles(): Promise<ModelFileCheck[]>;
+  /** Undefined when the folder does not exist (no order yet). */
+  inspectOutbox(dir: string): Promise<OutboxCheck | undefined>;
 }
 
 export interface DoctorPlan {
@@ -56,6 +66,8 @@ export interface DoctorPlan {
   cameraDevice: string;
   workDir: string;
   modelsDir: string;
+  /** orders.outboxDir, resolved. */
+  outboxDir: string;
 }
 
 /**
@@ -93,6 +105,7 @@ export async function runDoctor(plan: DoctorPlan, port: DoctorPort): Promise<Doc
   rows.push(await alsaCheck('speaker', 'aplay', plan.speakerDevice, 'audio.speakerDevice', port));
   rows.push(await cameraCheck(plan.cameraDevice, port));
   rows.push(await modelsCheck(port));
+  rows.push(await outboxCheck(plan.outboxDir, port));
   rows.push(await diskCheck('disk (working dir)', plan.workDir, port));
   rows.push(await diskCheck('disk (models)', plan.modelsDir, port));
   rows.push(await memoryCheck(port));
@@ -206,6 +219,23 @@ async function modelsCheck(port: DoctorPort): Promise<DoctorRow> {
     result: 'fail',
     detail: `${bad.length} of ${files.length} do not match: ${bad.map((b) => `${b.name}: ${b.problem ?? ''}`).join('; ')}`,
     fix,
+  };
+}
+
+async function outboxCheck(dir: string, port: DoctorPort): Promise<DoctorRow> {
+  const check = 'order outbox';
+  const outbox = await port.inspectOutbox(dir);
+  if (outbox === undefined) return { check, result: 'ok', detail: `${dir}: no orders yet` };
+  if (outbox.damage === undefined) {
+    return { check, result: 'ok', detail: `${dir}: ${outbox.entries} orders, all readable` };
+  }
+  return {
+    check,
+    result: 'fail',
+    detail: `E_OUTBOX: ${outbox.damage.message}`,
+    fix:
+      'ask the orders service whether each file named was placed, then move the file out of the folder ' +
+      '(keep it); the glasses refuse new orders until none is left',
   };
 }
 

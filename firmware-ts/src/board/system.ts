@@ -4,7 +4,8 @@ import { delimiter, join } from 'node:path';
 import { isGlassesError, messageOf } from '../errors.js';
 import { loadManifest, verifiedModelPath } from '../models/manifest.js';
 import { runChild } from '../util/child.js';
-import type { CommandOutcome, DiskSpace, DoctorPort, ModelFileCheck } from './doctor.js';
+import { inspectOutbox } from '../cloud/outbox.js';
+import type { CommandOutcome, DiskSpace, DoctorPort, ModelFileCheck, OutboxCheck } from './doctor.js';
 
 /** arecord and aplay give up on a missing device at once; a hung driver must not hang the doctor. */
 const COMMAND_DEADLINE_MS = 5000;
@@ -75,6 +76,15 @@ export class SystemPort implements DoctorPort {
     } catch (err) {
       return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
     }
+  }
+
+  async inspectOutbox(dir: string): Promise<OutboxCheck | undefined> {
+    const seen = await inspectOutbox(dir);
+    if (seen === undefined) return undefined;
+    const { entries, damage } = seen;
+    return damage === undefined
+      ? { entries }
+      : { entries, damage: { count: Number(damage.details.count), message: damage.message } };
   }
 
   async checkModelFiles(): Promise<ModelFileCheck[]> {

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FrozenConfig } from '../config.js';
+import type { GlassesError } from '../errors.js';
 import { RealClock, type Clock } from '../hal/clock.js';
 import type { Log } from '../log.js';
 import type { AnswerSource, OrderEvent, Question } from '../voice-loop/ports.js';
@@ -35,6 +36,11 @@ export interface CloudOptions {
    * file runs); otherwise an empty URL leaves that side off.
    */
   embedded: boolean;
+  /**
+   * Orders go to the development cloud whatever config names (the demo: its scripted "yes" would
+   * otherwise buy from a configured orders API). The language model still follows config.
+   */
+  devOrders?: boolean;
   /** The outbox folder, already resolved (the embedded cloud's orders never share the real one). */
   outboxDir: string;
   /** The loop's clock: the confirm window counts on it. */
@@ -52,6 +58,11 @@ export interface CloudSide {
   answers: AnswerSource | undefined;
   /** Undefined when no orders API is configured or embedded. */
   orders: OrdersService | undefined;
+  /**
+   * Outbox entries that cannot be read (one E_OUTBOX for all): new orders are refused while they are
+   * there. Undefined when all is well or there are no orders.
+   */
+  readonly damage: GlassesError | undefined;
   /** Where each side goes, for the start-up log: a URL, 'development cloud' or 'off'. */
   readonly targets: { llm: string; orders: string };
   /** Stops the outbox sender (pending orders stay on disk) and the embedded cloud. */
@@ -63,7 +74,8 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
   const log = options.log.child({ component: 'cloud' });
   const wall = new RealClock();
   let dev: { cloud: DevCloud; token: string } | undefined;
-  if (options.embedded && (c.llmBaseUrl === '' || c.ordersBaseUrl === '')) {
+  const devOrders = options.devOrders === true;
+  if (devOrders || (options.embedded && (c.llmBaseUrl === '' || c.ordersBaseUrl === ''))) {
     // A token for this process only: never written anywhere, gone when the run ends.
     const token = randomBytes(24).toString('base64url');
     const cloud = await createDevCloud({ token, log: options.log.child({ component: 'dev-cloud' }) });
@@ -74,9 +86,16 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
   let outbox: Outbox | undefined;
   let sender: Promise<void> | undefined;
   try {
-    // The device token is read only when a real cloud is configured: the demo needs no account.
+    const ordersBaseUrl = devOrders ? '' : c.ordersBaseUrl;
+    if (devOrders && c.ordersBaseUrl !== '') {
+      log.warn(
+        { configured: c.ordersBaseUrl },
+        'demo: its scripted orders go to the development cloud, never to the configured orders API',
+      );
+    }
+    // The device token is read only when a real cloud is used: the demo needs no account.
     const deviceToken =
-      c.llmBaseUrl !== '' || c.ordersBaseUrl !== '' ? await readDeviceToken(c.tokenFile) : undefined;
+      c.llmBaseUrl !== '' || ordersBaseUrl !== '' ? await readDeviceToken(c.tokenFile) : undefined;
     const llm =
       c.llmBaseUrl !== '' && deviceToken !== undefined
         ? { baseUrl: c.llmBaseUrl, token: deviceToken }
@@ -84,8 +103,8 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
           ? undefined
           : { baseUrl: dev.cloud.llmBaseUrl, token: dev.token };
     const ordersApi =
-      c.ordersBaseUrl !== '' && deviceToken !== undefined
-        ? { baseUrl: c.ordersBaseUrl, token: deviceToken }
+      ordersBaseUrl !== '' && deviceToken !== undefined
+        ? { baseUrl: ordersBaseUrl, token: deviceToken }
         : dev === undefined
           ? undefined
           : { baseUrl: dev.cloud.url, token: dev.token };
@@ -135,7 +154,6 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
         clock: options.loopClock,
         vision,
         limits: { maxOrderAmount: o.maxOrderAmount, maxDailyAmount: o.maxDailyAmount },
-        confirmWindowMs: o.confirmWindowMs,
         now: options.now,
         onOrder: options.onOrder,
         log,
@@ -146,13 +164,14 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
     }
     const where = (configured: string, used: unknown): string =>
       used === undefined ? 'off' : configured !== '' ? configured : 'development cloud';
-    const targets = { llm: where(c.llmBaseUrl, llm), orders: where(c.ordersBaseUrl, ordersApi) };
+    const targets = { llm: where(c.llmBaseUrl, llm), orders: where(ordersBaseUrl, ordersApi) };
     log.info(targets, 'cloud ready');
     const running = outbox;
     const devCloud = dev?.cloud;
     return {
       answers,
       orders,
+      damage: outbox?.damage,
       targets,
       close: async () => {
         lifetime.abort();

@@ -2,11 +2,11 @@
  * See-and-buy and ask-and-fulfill behind the voice loop's `OrdersPort`.
  *
  * An order can only come from the wearer's own confirmed intent: an offer is made only for the buy and
- * order intents of the on-device recogniser, and placed only by `confirm`, which the responder calls
- * only for the wearer's own "yes". Text the camera read is used as search terms and nothing else (a
- * label saying "buy ten phones" buys nothing), the quantity is the one the wearer said, and nothing
- * from the language model reaches this module. The offer is consumed by the first "yes": a second one
- * finds nothing to confirm.
+ * order intents of the on-device recogniser, and placed only when it is accepted, which the offer
+ * dialogue (voice-loop/offer-dialogue.ts) does only for the wearer's own "yes" while it is pending.
+ * Text the camera read is used as search terms and nothing else (a label saying "buy ten phones" buys
+ * nothing), the quantity is the one the wearer said, and nothing from the language model reaches this
+ * module. This module holds no offer: whether one is pending, and how it ends, is the dialogue's.
  */
 import { randomUUID } from 'node:crypto';
 import { GlassesError, isGlassesError } from '../errors.js';
@@ -16,7 +16,7 @@ import type { Intent } from '../speech/intents.js';
 import { blockNearestCentre } from '../vision/ocr/ocr.js';
 import { focusObject, type Scene } from '../vision/scene.js';
 import type { LookFor } from '../vision/service.js';
-import type { OrderEvent, OrdersPort } from '../voice-loop/ports.js';
+import type { Offer, OrderEvent, OrdersPort, OrdersReply } from '../voice-loop/ports.js';
 import { quantityWord, spokenMoney, times, toMinor, type Money } from './money.js';
 import type { Order, OrderRequest, OrdersApi, ProductQuery } from './orders-client.js';
 import type { Attempt, Outbox, OutboxEntry } from './outbox.js';
@@ -36,19 +36,18 @@ export type OrdersOutbox = Pick<
   | 'unspokenFailures'
   | 'markFailureSpoken'
   | 'onSettled'
+  | 'damage'
 >;
 
 export interface OrdersServiceDeps {
   client: Pick<OrdersApi, 'searchProducts' | 'searchServices' | 'getOrder'>;
   outbox: OrdersOutbox;
-  /** Monotonic: offer expiry and how long confirm waits for the cloud. */
+  /** Monotonic: how long placing an order waits for the cloud. */
   clock: Clock;
   /** Undefined on a device without a camera: "buy this" says so. */
   vision: OrdersVision | undefined;
   /** In the offer's currency units (orders.maxOrderAmount, orders.maxDailyAmount). */
   limits: { maxOrderAmount: number; maxDailyAmount: number };
-  /** How long an offer waits for "yes" (orders.confirmWindowMs). */
-  confirmWindowMs: number;
   /** Wall-clock date: the order's confirmedAt and which day the daily limit counts. */
   now: () => Date;
   onOrder: (event: OrderEvent) => void;
@@ -59,14 +58,14 @@ export interface OrdersServiceDeps {
   newKey?: () => string;
 }
 
-interface Offer {
+/** What an offer would order, exactly as the wearer heard it. */
+interface OfferTerms {
   readonly kind: OrderRequest['kind'];
   readonly itemId: string;
   readonly name: string;
   readonly seller: string;
   readonly unitPrice: Money;
   readonly quantity: number;
-  readonly expiresAtMs: number;
 }
 
 const DEFAULT_PLACE_WAIT_MS = 3000;
@@ -75,6 +74,12 @@ const CANT_SEE_WELL = "I can't see well enough to tell.";
 const NO_CAMERA = "I can't buy what you're looking at: this device has no camera connected.";
 const UNREACHABLE = "I can't reach the orders service right now. Try again in a moment.";
 const REFUSED_DEVICE = "The orders service didn't accept this device, so I can't order.";
+const ALREADY_ACCEPTED = "There's nothing to confirm right now.";
+/** Said the first time orders are asked for while the outbox holds an entry that cannot be read. */
+const DAMAGED =
+  "I can't place new orders: an order saved on these glasses can't be read, so I can't check " +
+  "today's spending limit. It needs to be looked at.";
+const DAMAGED_AGAIN = "I can't place new orders until the saved order that can't be read is looked at.";
 const QUEUED = "I've saved your order and will send it as soon as I can reach the cloud.";
 /** Search terms, not instructions: a few lines of the label nearest the centre, each cut short. */
 const MAX_TEXT_LINES = 6;
@@ -88,9 +93,10 @@ const STATUS_WORDS: Record<Order['status'], string> = {
 };
 
 export class OrdersService implements OrdersPort {
-  private offer: Offer | undefined;
   /** Orders already announced as placed, so the confirm path and the sender's listener say it once. */
   private readonly announced = new Set<string>();
+  /** The wearer has heard that new orders are refused because of a damaged outbox entry. */
+  private damageTold = false;
 
   constructor(private readonly deps: OrdersServiceDeps) {
     deps.outbox.onSettled((entry) => {
@@ -99,31 +105,34 @@ export class OrdersService implements OrdersPort {
     });
   }
 
-  async answer(intent: Intent, signal: AbortSignal): Promise<string> {
-    let text: string;
+  async answer(intent: Intent, signal: AbortSignal): Promise<OrdersReply> {
+    const damaged = this.deps.outbox.damage !== undefined;
+    if (damaged && (intent.name === 'buy' || intent.name === 'order')) {
+      // Fail closed: no offer the daily limit could not be checked for.
+      return { text: await this.withFailureNotices(this.refuseDamaged()) };
+    }
+    let reply: OrdersReply;
     switch (intent.name) {
       case 'buy':
-        text = await this.offerProduct(quantityOf(intent), signal);
+        reply = await this.offerProduct(quantityOf(intent), signal);
         break;
       case 'order':
-        text = await this.offerService(String(intent.slots.item ?? ''), signal);
+        reply = await this.offerService(String(intent.slots.item ?? ''), signal);
         break;
-      case 'order_status':
-        text = await this.status(signal);
+      case 'order_status': {
+        const status = await this.status(signal);
+        reply = { text: damaged && !this.damageTold ? `${this.refuseDamaged()} ${status}` : status };
         break;
+      }
       default:
-        text = "I can't do that with orders.";
+        reply = { text: "I can't do that with orders." };
     }
-    return this.withFailureNotices(text);
+    return { ...reply, text: await this.withFailureNotices(reply.text) };
   }
 
-  async confirm(signal: AbortSignal): Promise<string> {
+  /** The wearer accepted `offer`: check the limits, save it, send it and say how it went. */
+  private async place(offer: OfferTerms, signal: AbortSignal): Promise<string> {
     if (signal.aborted) throw new GlassesError('E_ABORTED', 'confirm cancelled');
-    const offer = this.offer;
-    // Consumed before any await: a second "yes", even one racing this, finds nothing to confirm.
-    this.offer = undefined;
-    if (offer === undefined) return this.withFailureNotices("There's nothing to confirm right now.");
-    if (this.deps.clock.now() > offer.expiresAtMs) return 'That offer has expired; ask again.';
     const refusal = this.overLimit(offer);
     if (refusal !== undefined) return refusal;
 
@@ -157,27 +166,9 @@ export class OrdersService implements OrdersPort {
     return QUEUED;
   }
 
-  decline(): string | undefined {
-    if (this.offer === undefined) return undefined;
-    this.offer = undefined;
-    return "Okay, I won't order it.";
-  }
-
-  offerSpoken(completed: boolean): void {
-    const offer = this.offer;
-    if (offer === undefined) return;
-    if (!completed) {
-      this.offer = undefined;
-      this.deps.log.info('offer dropped: it was interrupted before the wearer heard it all');
-      return;
-    }
-    // The window counts from when the wearer could have heard the whole offer, not from the search.
-    this.offer = { ...offer, expiresAtMs: this.deps.clock.now() + this.deps.confirmWindowMs };
-  }
-
-  private async offerProduct(quantity: number, signal: AbortSignal): Promise<string> {
+  private async offerProduct(quantity: number, signal: AbortSignal): Promise<OrdersReply> {
     const vision = this.deps.vision;
-    if (vision === undefined) return NO_CAMERA;
+    if (vision === undefined) return { text: NO_CAMERA };
     let scene = vision.sceneFor(signal);
     try {
       if (scene === undefined || scene.lines === undefined || scene.objects.length === 0) {
@@ -186,49 +177,74 @@ export class OrdersService implements OrdersPort {
     } catch (err) {
       if (!isGlassesError(err) || err.code === 'E_ABORTED') throw err;
       this.deps.log.warn({ code: err.code }, 'buy: could not look');
-      return err.code === 'E_CAMERA_OPEN' || err.code === 'E_CAMERA_FAILED' ? CANT_SEE : CANT_SEE_WELL;
+      return {
+        text: err.code === 'E_CAMERA_OPEN' || err.code === 'E_CAMERA_FAILED' ? CANT_SEE : CANT_SEE_WELL,
+      };
     }
     const query = productQuery(scene);
     if (query.objects.length === 0 && query.text.length === 0) {
-      return "I don't see anything I could look up to buy.";
+      return { text: "I don't see anything I could look up to buy." };
     }
     return this.cloud(async () => {
       const best = (await this.deps.client.searchProducts(query, signal))[0];
-      if (best === undefined) return "I couldn't find that in any shop.";
-      this.makeOffer('product', best.productId, best.name, best.shop, best.price, quantity);
+      if (best === undefined) return { text: "I couldn't find that in any shop." };
+      const offer = this.offer({
+        kind: 'product',
+        itemId: best.productId,
+        name: best.name,
+        seller: best.shop,
+        unitPrice: best.price,
+        quantity,
+      });
       const each = spokenMoney(best.price);
       if (quantity === 1)
-        return `The best match is ${best.name}, ${each}, from ${best.shop}. Say yes to buy it.`;
+        return {
+          text: `The best match is ${best.name}, ${each}, from ${best.shop}. Say yes to buy it.`,
+          offer,
+        };
       const total = spokenMoney(times(best.price, quantity));
-      return (
-        `The best match is ${best.name}, ${each} each, from ${best.shop}. ` +
-        `${quantityWord(quantity)} would be ${total}. Say yes to buy it.`
-      );
+      return {
+        text:
+          `The best match is ${best.name}, ${each} each, from ${best.shop}. ` +
+          `${quantityWord(quantity)} would be ${total}. Say yes to buy it.`,
+        offer,
+      };
     });
   }
 
-  private async offerService(item: string, signal: AbortSignal): Promise<string> {
-    if (item === '') return "I didn't catch what to order.";
+  private async offerService(item: string, signal: AbortSignal): Promise<OrdersReply> {
+    if (item === '') return { text: "I didn't catch what to order." };
     return this.cloud(async () => {
       const best = (await this.deps.client.searchServices({ query: item, limit: 3 }, signal))[0];
-      if (best === undefined) return `I couldn't find anyone to order ${item} from.`;
-      this.makeOffer('service', best.serviceId, best.name, best.provider, best.price, 1);
+      if (best === undefined) return { text: `I couldn't find anyone to order ${item} from.` };
+      const offer = this.offer({
+        kind: 'service',
+        itemId: best.serviceId,
+        name: best.name,
+        seller: best.provider,
+        unitPrice: best.price,
+        quantity: 1,
+      });
       const eta = best.etaMinutes === undefined ? '' : `, ready in about ${minutes(best.etaMinutes)}`;
-      return `I can order ${best.name} from ${best.provider} for ${spokenMoney(best.price)}${eta}. Say yes to order it.`;
+      return {
+        text: `I can order ${best.name} from ${best.provider} for ${spokenMoney(best.price)}${eta}. Say yes to order it.`,
+        offer,
+      };
     });
   }
 
-  private makeOffer(
-    kind: Offer['kind'],
-    itemId: string,
-    name: string,
-    seller: string,
-    unitPrice: Money,
-    quantity: number,
-  ): void {
-    const expiresAtMs = this.deps.clock.now() + this.deps.confirmWindowMs;
-    this.offer = { kind, itemId, name, seller, unitPrice, quantity, expiresAtMs };
-    this.deps.log.info({ kind, quantity, confirmWindowMs: this.deps.confirmWindowMs }, 'offer made');
+  /** An offer of `terms`, placed at most once whoever holds it. */
+  private offer(terms: OfferTerms): Offer {
+    this.deps.log.info({ kind: terms.kind, quantity: terms.quantity }, 'offer made');
+    let accepted = false;
+    return {
+      kind: terms.kind,
+      accept: (signal) => {
+        if (accepted) return Promise.resolve(ALREADY_ACCEPTED);
+        accepted = true;
+        return this.place(terms, signal);
+      },
+    };
   }
 
   private async status(signal: AbortSignal): Promise<string> {
@@ -257,12 +273,33 @@ export class OrdersService implements OrdersPort {
     }
   }
 
-  /** The per-order and daily limits, in hundredths so that rounding never lets an order through. */
-  private overLimit(offer: Offer): string | undefined {
+  /** What the wearer hears when new orders are refused for a damaged outbox: in full the first time. */
+  private refuseDamaged(): string {
+    const damage = this.deps.outbox.damage;
+    this.deps.log.error(
+      { code: damage?.code, count: damage?.details.count },
+      'order refused: damaged outbox',
+    );
+    const text = this.damageTold ? DAMAGED_AGAIN : DAMAGED;
+    this.damageTold = true;
+    return text;
+  }
+
+  /**
+   * The per-order and daily limits, in hundredths so that rounding never lets an order through. A
+   * daily total that cannot be known (an outbox entry that cannot be read) refuses the order.
+   */
+  private overLimit(offer: OfferTerms): string | undefined {
     const { maxOrderAmount, maxDailyAmount } = this.deps.limits;
     const currency = offer.unitPrice.currency;
     const total = times(offer.unitPrice, offer.quantity);
-    const today = this.deps.outbox.confirmedTotal(currency, this.deps.now());
+    let today: Money;
+    try {
+      today = this.deps.outbox.confirmedTotal(currency, this.deps.now());
+    } catch (err) {
+      if (!isGlassesError(err, 'E_OUTBOX')) throw err;
+      return this.refuseDamaged();
+    }
     const perOrder = { amount: maxOrderAmount, currency };
     const daily = { amount: maxDailyAmount, currency };
     let text: string | undefined;
@@ -308,13 +345,13 @@ export class OrdersService implements OrdersPort {
   }
 
   /** Cloud failures become a short spoken answer; a cancelled turn still ends the turn. */
-  private async cloud(work: () => Promise<string>): Promise<string> {
+  private async cloud(work: () => Promise<OrdersReply>): Promise<OrdersReply> {
     try {
       return await work();
     } catch (err) {
       if (!isGlassesError(err) || err.code === 'E_ABORTED') throw err;
       this.deps.log.warn({ code: err.code, details: err.details }, err.message);
-      return err.code === 'E_CLOUD_AUTH' ? REFUSED_DEVICE : UNREACHABLE;
+      return { text: err.code === 'E_CLOUD_AUTH' ? REFUSED_DEVICE : UNREACHABLE };
     }
   }
 

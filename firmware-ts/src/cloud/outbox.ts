@@ -8,7 +8,8 @@
  * leftover temp file is removed: either a first write, an order the wearer never heard confirmed and
  * that was never sent, or a rewrite whose old version still stands (a pending entry is simply resent
  * under its key). A file that cannot be read is reported (E_OUTBOX, naming it) and left for a person
- * to look at, never deleted or resent.
+ * to look at, never deleted or resent; while one is there the daily total cannot be known (it may be
+ * an order placed today), so `confirmedTotal` refuses and no new order can pass the daily limit.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -74,9 +75,13 @@ const RETAIN_SETTLED_MS = 90 * 24 * 3_600_000;
 /** writeFileAtomic's temp names: `.<file>.<pid>.<random digits>.tmp`. */
 const TEMP_FILE = /^\..+\.(\d+)\.\d+\.tmp$/;
 
+/** The first few files a summary names; the rest are counted. */
+const NAMED_FILES = 3;
+
 export class Outbox {
   /** Files that could not be read at start (E_OUTBOX), left in place. */
   readonly problems: GlassesError[] = [];
+  private damaged: GlassesError | undefined;
   private readonly entries = new Map<string, OutboxEntry>();
   private readonly inflight = new Map<string, Promise<Attempt>>();
   private readonly writes = new Map<string, Promise<unknown>>();
@@ -86,6 +91,14 @@ export class Outbox {
   private cutBackoff: AbortController | undefined;
 
   private constructor(private readonly deps: OutboxDeps) {}
+
+  /**
+   * Why new orders are refused, or undefined: entries that cannot be read (one E_OUTBOX for all of
+   * them). Worst case such an entry is an order already placed today.
+   */
+  get damage(): GlassesError | undefined {
+    return this.damaged;
+  }
 
   /** Loads the folder (creating it), removing leftover temp files and reporting unreadable entries. */
   static async open(deps: OutboxDeps): Promise<Outbox> {
@@ -108,6 +121,7 @@ export class Outbox {
       });
     }
     const now = (this.deps.now ?? (() => new Date()))().getTime();
+    const removed: string[] = [];
     for (const name of names) {
       const file = join(dir, name);
       const temp = TEMP_FILE.exec(name);
@@ -115,7 +129,7 @@ export class Outbox {
         // Another Outbox of this process may be mid-write; only a dead process's temp file is debris.
         if (Number(temp[1]) !== process.pid) {
           await fs.rm(file, { force: true });
-          log.warn({ file }, 'outbox: removed a temp file left by a crash (never confirmed to the wearer)');
+          removed.push(file);
         }
         continue;
       }
@@ -123,7 +137,6 @@ export class Outbox {
       const entry = await readEntry(file, name.slice(0, -'.json'.length));
       if (entry instanceof GlassesError) {
         this.problems.push(entry);
-        log.error({ code: entry.code, file }, entry.message);
         continue;
       }
       if (entry.state !== 'pending' && now - Date.parse(entry.request.confirmedAt) > RETAIN_SETTLED_MS) {
@@ -132,6 +145,16 @@ export class Outbox {
       }
       this.entries.set(entry.key, entry);
     }
+    // One line each however many files: a folder full of junk must not flood the journal.
+    if (removed.length > 0) {
+      log.warn(
+        { dir, count: removed.length, files: removed.slice(0, NAMED_FILES) },
+        'outbox: removed temp files left by a crash (never confirmed to the wearer)',
+      );
+    }
+    this.damaged = damageOf(dir, this.problems);
+    if (this.damage !== undefined)
+      log.error({ code: this.damage.code, ...this.damage.details }, this.damage.message);
     log.info({ dir, pending: this.pending().length, problems: this.problems.length }, 'outbox opened');
   }
 
@@ -173,8 +196,10 @@ export class Outbox {
    * What the wearer confirmed on `day` (local date) in `currency`, pending or acknowledged (a failed
    * order was never placed). Computed from the files, so a restart does not reset the daily limit.
    * Per currency: the limits are in the offer's currency units, and adding yen to yuan means nothing.
+   * Throws `damage` (E_OUTBOX) while an entry cannot be read: the total would leave it out.
    */
   confirmedTotal(currency: string, day: Date): Money {
+    if (this.damage !== undefined) throw this.damage;
     let minor = 0;
     for (const e of this.entries.values()) {
       const at = new Date(e.request.confirmedAt);
@@ -343,10 +368,59 @@ export class Outbox {
   }
 }
 
+/** One error for every entry that cannot be read, naming the first few; undefined for none. */
+function damageOf(dir: string, problems: readonly GlassesError[]): GlassesError | undefined {
+  if (problems.length === 0) return undefined;
+  const named = problems.slice(0, NAMED_FILES);
+  const files = named.map((p) => String(p.details.file));
+  const list = named.map((p) => `${String(p.details.file)} (${String(p.details.why)})`).join(', ');
+  const more = problems.length > named.length ? ` and ${problems.length - named.length} more` : '';
+  const what =
+    problems.length === 1 ? 'an entry cannot be read' : `${problems.length} entries cannot be read`;
+  return new GlassesError(
+    'E_OUTBOX',
+    `outbox ${dir}: ${what}: ${list}${more}. New orders are refused until each is moved out of the ` +
+      'folder: it may be an order already placed today, which the daily limit must count',
+    { details: { dir, count: problems.length, files } },
+  );
+}
+
+/**
+ * What `glasses doctor` needs of an outbox folder without opening it as the runtime does (nothing is
+ * removed, sent or rewritten): how many entries it holds, and the one error for those that cannot be
+ * read. Undefined when the folder does not exist (no order yet).
+ */
+export async function inspectOutbox(
+  dir: string,
+): Promise<{ entries: number; damage: GlassesError | undefined } | undefined> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return {
+      entries: 0,
+      damage: new GlassesError('E_OUTBOX', `outbox ${dir}: cannot list it (${messageOf(err)})`, {
+        details: { dir, count: 1, files: [dir], why: messageOf(err) },
+        cause: err,
+      }),
+    };
+  }
+  const problems: GlassesError[] = [];
+  let entries = 0;
+  for (const name of names.sort()) {
+    if (TEMP_FILE.test(name) || !name.endsWith('.json')) continue;
+    const entry = await readEntry(join(dir, name), name.slice(0, -'.json'.length));
+    if (entry instanceof GlassesError) problems.push(entry);
+    else entries++;
+  }
+  return { entries, damage: damageOf(dir, problems) };
+}
+
 async function readEntry(file: string, key: string): Promise<OutboxEntry | GlassesError> {
   const problem = (why: string, cause?: unknown): GlassesError =>
     new GlassesError('E_OUTBOX', `outbox file ${file}: ${why}; left in place, not sent`, {
-      details: { file },
+      details: { file, why },
       cause,
     });
   let parsed: unknown;

@@ -1,4 +1,5 @@
 /** `glasses doctor`: what on this board stops or slows the runtime, and how to fix each. */
+import { resolve } from 'node:path';
 import { doctorOk, renderDoctor, runDoctor } from '../board/doctor.js';
 import { SystemPort } from '../board/system.js';
 import { GlassesError } from '../errors.js';
@@ -12,7 +13,8 @@ export const doctorCommand: Command = {
 
 Looks at what the runtime needs from this board and says how to fix what is wrong: the ALSA capture and
 playback devices (arecord -l / aplay -l, and whether audio.micDevice and audio.speakerDevice open), the
-camera (camera.device readable, ffmpeg present), the model files against the manifest, free disk space
+camera (camera.device readable, ffmpeg present), the model files against the manifest, the order
+outbox (orders.outboxDir: an entry that cannot be read stops new orders), free disk space
 in the working and models folders, memory, CPU features, and the programs the runtime runs (espeak-ng,
 arecord, aplay, ffmpeg, pocketsphinx). Nothing is loaded or changed. Exits 1 when a check fails;
 warnings alone exit 0.
@@ -39,6 +41,7 @@ ${COMMON_USAGE}`,
         cameraDevice: config.camera.device,
         workDir: process.cwd(),
         modelsDir,
+        outboxDir: resolve(config.orders.outboxDir),
       },
       new SystemPort(modelsDir),
     );

@@ -41,7 +41,8 @@ and writes each answer as a WAV in --out (default .demo/).
 The cloud (answers to open questions, orders) is the one config names (cloud.llmBaseUrl,
 cloud.ordersBaseUrl, cloud.tokenFile). Where a URL is empty, the demo and file runs start the
 development cloud in this process on loopback (no account; its answers say "Development cloud:"),
-and live runs leave that side off unless --dev-cloud is given.
+and live runs leave that side off unless --dev-cloud is given. The demo's orders always go to the
+development cloud and its own outbox in --out, never to a configured orders API.
 
 Prints a readable timeline, or with --json one JSON line per event (state, wake, utterance, intent,
 say, order, error), each with a type and timings. On a live run (the board's service, whose output goes
@@ -132,9 +133,10 @@ ${COMMON_USAGE}`,
         : createSpeaker({ device: values.speaker ?? config.audio.speakerDevice }, log);
 
     // Demo and file runs (and --dev-cloud) stand the development cloud in for an empty cloud URL; its
-    // orders never share an outbox with a real cloud's.
+    // orders never share an outbox with a real cloud's. The demo's orders always go to the
+    // development cloud: its scripted "yes" must never buy from a configured orders API.
     const embedded = pace === 'file' || values['dev-cloud'] === true;
-    const devOrders = embedded && config.cloud.ordersBaseUrl === '';
+    const devOrders = demo || (embedded && config.cloud.ordersBaseUrl === '');
     const outboxDir =
       devOrders && answersDir !== undefined
         ? join(answersDir, 'outbox')
@@ -149,13 +151,14 @@ ${COMMON_USAGE}`,
       pace,
       clock,
       ...(camera === undefined ? {} : { camera }),
-      cloud: { mode: embedded ? 'embedded' : 'configured', outboxDir },
+      cloud: { mode: demo ? 'demo' : embedded ? 'embedded' : 'configured', outboxDir },
       onEvent: (e) => {
         timeline.print(e);
       },
     });
     const started = performance.now();
     try {
+      for (const p of loop.problems) await health?.problem(`${p.code}: ${p.message}`);
       await health?.set('modelsLoaded', true);
       health?.start();
       await untilInterrupted(async (signal) => {

@@ -12,7 +12,7 @@
  * Barge-in: the wake phrase while understanding or answering aborts the turn and starts a new one;
  * "stop" heard while answering aborts the turn and goes idle. Events of an earlier turn are ignored.
  */
-import type { Intent } from '../speech/intents.js';
+import type { Intent, IntentName } from '../speech/intents.js';
 
 export interface LoopTimings {
   /** After the wake phrase, how long to wait for speech before saying so and going idle. */
@@ -48,7 +48,18 @@ export type LoopEvent =
   | { type: 'timeout'; timer: TimerName; turnId: number };
 
 /** Fixed things the loop says on its own. The runner turns them into words. */
-export type Prompt = 'no-speech' | 'too-long' | 'cancelled';
+export type Prompt = 'no-speech' | 'too-long';
+
+/**
+ * An accepted intent the responder answers: every one but "stop", whose only handler is this machine
+ * (it ends the turn). "yes" and "no" are answered like any other command, by whoever owns the
+ * dialogue they answer, so that nothing here has to know what is pending.
+ */
+export type Command = Intent & { readonly name: Exclude<IntentName, 'stop'> };
+
+function isCommand(intent: Intent): intent is Command {
+  return intent.name !== 'stop';
+}
 
 export type Effect =
   | { type: 'earcon' }
@@ -57,8 +68,8 @@ export type Effect =
   | { type: 'start-timer'; timer: TimerName; turnId: number }
   | { type: 'cancel-timer'; timer: TimerName }
   | { type: 'recognize'; turnId: number; utteranceId: number; purpose: 'command' | 'barge-in' }
-  /** An accepted command: answered on the device or through the vision/orders ports. */
-  | { type: 'respond'; turnId: number; intent: Intent }
+  /** An accepted command: answered on the device, through the vision/orders ports or the offer dialogue. */
+  | { type: 'respond'; turnId: number; intent: Command }
   /** A rejected utterance is an open question for the AnswerSource. */
   | { type: 'ask'; turnId: number; utteranceId: number }
   | { type: 'prompt'; turnId: number; prompt: Prompt }
@@ -190,22 +201,13 @@ export function transition(state: State, event: LoopEvent, nextTurnId: number): 
           utteranceId: event.utteranceId,
         });
       }
-      switch (event.intent.name) {
-        case 'stop':
-          return { state: IDLE, effects: [] };
-        case 'no':
-          return answering(state.turnId, 'idle', {
-            type: 'prompt',
-            turnId: state.turnId,
-            prompt: 'cancelled',
-          });
-        default:
-          return answering(state.turnId, 'followUp', {
-            type: 'respond',
-            turnId: state.turnId,
-            intent: event.intent,
-          });
-      }
+      if (!isCommand(event.intent)) return { state: IDLE, effects: [] };
+      // After "no" the wearer is done: no follow-up window to listen in.
+      return answering(state.turnId, event.intent.name === 'no' ? 'idle' : 'followUp', {
+        type: 'respond',
+        turnId: state.turnId,
+        intent: event.intent,
+      });
 
     case 'answer-done':
       if (state.name !== 'answering') return stay;

@@ -30,22 +30,27 @@ export interface VisionPort {
 }
 
 /**
- * Intents that need the orders service ("buy this", "order a coffee", "where is my order"). An order
- * is placed only by `confirm`, which the responder calls only for the wearer's own "yes" accepted by
- * the on-device recogniser while an offer is pending; nothing the camera read or the cloud said can.
+ * An offer the orders port made ("the best match is ..., say yes to buy it"). Only the offer
+ * dialogue (offer-dialogue.ts) holds it and accepts it, for the wearer's own "yes" accepted by the
+ * on-device recogniser; nothing the camera read or the cloud said can.
  */
+export interface Offer {
+  /** What is offered, for logs: never names, prices or anything the wearer said. */
+  readonly kind: 'product' | 'service';
+  /** Places the order (durably queued first) and says how it went. Takes effect once at most. */
+  accept(signal: AbortSignal): Promise<string>;
+}
+
+/** The orders port's answer: what to say, and the offer it makes, if any. */
+export interface OrdersReply {
+  readonly text: string;
+  readonly offer?: Offer;
+}
+
+/** Intents that need the orders service ("buy this", "order a coffee", "where is my order"). */
 export interface OrdersPort {
-  /** buy / order: search and speak an offer (pending until confirmed); order_status: the status. */
-  answer(intent: Intent, signal: AbortSignal): Promise<string>;
-  /** The wearer said yes: place the pending offer (durably queued first), or say there is none. */
-  confirm(signal: AbortSignal): Promise<string>;
-  /** The wearer said no: drop the pending offer. Undefined when there was none. */
-  decline(): string | undefined;
-  /**
-   * The offer's answer has been spoken: to its end (`completed`), the confirm window starts now; cut
-   * short (barge-in, "stop"), the wearer did not hear the price, so the offer is dropped.
-   */
-  offerSpoken?(completed: boolean): void;
+  /** buy / order: search and make an offer; order_status: the status. */
+  answer(intent: Intent, signal: AbortSignal): Promise<OrdersReply>;
 }
 
 /** An order the runtime placed or queued, for the `order` run event. */
@@ -80,15 +85,7 @@ export class NoVision implements VisionPort {
 }
 
 export class NoOrders implements OrdersPort {
-  answer(): Promise<string> {
-    return Promise.resolve("I can't order: the orders service isn't connected.");
-  }
-
-  confirm(): Promise<string> {
-    return Promise.resolve("There's nothing to confirm right now.");
-  }
-
-  decline(): undefined {
-    return undefined;
+  answer(): Promise<OrdersReply> {
+    return Promise.resolve({ text: "I can't order: the orders service isn't connected." });
   }
 }

@@ -1,8 +1,10 @@
 /**
- * Answers to the commands the device serves on its own (time, battery, volume, repeat, help), and
- * the hand-off of vision and order intents to their ports.
+ * The one handler of each command the loop answers: the device's own (time, battery, volume, repeat,
+ * help) here, vision and order intents through their ports, and "yes" / "no" through the offer
+ * dialogue, which owns whatever they answer. "stop" is not a command here: the machine handles it.
  */
-import type { Intent } from '../speech/intents.js';
+import type { Command } from './machine.js';
+import type { OfferDialogue } from './offer-dialogue.js';
 import type { Battery, OrdersPort, VisionPort } from './ports.js';
 
 export interface VolumeControl {
@@ -17,6 +19,8 @@ export interface ResponderDeps {
   volume: VolumeControl;
   vision: VisionPort;
   orders: OrdersPort;
+  /** Holds the offer an orders answer makes until "yes", "no", its timeout or an interruption. */
+  offers: Pick<OfferDialogue, 'propose' | 'said' | 'yes' | 'no'>;
 }
 
 const HELP =
@@ -29,15 +33,15 @@ export class Responder {
   constructor(private readonly deps: ResponderDeps) {}
 
   /** What to say for an accepted command. Remembers it for "repeat that". */
-  async respond(intent: Intent, signal: AbortSignal): Promise<string> {
+  async respond(intent: Command, signal: AbortSignal): Promise<string> {
     const text = await this.compose(intent, signal);
     if (intent.name !== 'repeat') this.last = text;
     return text;
   }
 
-  /** The answer to `intent` has been said, to its end or cut short: an offer's confirm window starts. */
-  spoken(intent: Intent, completed: boolean): void {
-    if (intent.name === 'buy' || intent.name === 'order') this.deps.orders.offerSpoken?.(completed);
+  /** An answer of the turn of `signal` has been said, to its end or cut short (an offer counts from then). */
+  spoken(signal: AbortSignal, completed: boolean): void {
+    this.deps.offers.said(signal, completed);
   }
 
   /** Remembers an answer from elsewhere (the cloud) for "repeat that". */
@@ -45,7 +49,7 @@ export class Responder {
     this.last = text;
   }
 
-  private async compose(intent: Intent, signal: AbortSignal): Promise<string> {
+  private async compose(intent: Command, signal: AbortSignal): Promise<string> {
     switch (intent.name) {
       case 'time':
         return `It's ${spokenTime(this.deps.now())}.`;
@@ -64,19 +68,20 @@ export class Responder {
       case 'help':
         return HELP;
       case 'yes':
-        return this.deps.orders.confirm(signal);
+        return this.deps.offers.yes(signal);
+      case 'no':
+        return this.deps.offers.no();
       case 'identify':
       case 'read':
       case 'price':
         return this.deps.vision.answer(intent, signal);
       case 'buy':
       case 'order':
-      case 'order_status':
-        return this.deps.orders.answer(intent, signal);
-      case 'no':
-        return this.deps.orders.decline() ?? 'Okay.';
-      case 'stop':
-        return '';
+      case 'order_status': {
+        const reply = await this.deps.orders.answer(intent, signal);
+        if (reply.offer !== undefined) this.deps.offers.propose(reply.offer, signal);
+        return reply.text;
+      }
     }
   }
 }

@@ -8,7 +8,7 @@
  * however fast the machine; wall-clock costs are still measured and reported in the events.
  */
 import { durationMs, samplesToMs, type AudioChunk } from '../audio/chunk.js';
-import { isGlassesError, messageOf } from '../errors.js';
+import { isGlassesError, messageOf, type ErrorCode } from '../errors.js';
 import type { Clock } from '../hal/clock.js';
 import type { Mic } from '../hal/mic.js';
 import type { Log } from '../log.js';
@@ -22,6 +22,7 @@ import { FRAME_MS } from '../wake/features.js';
 import {
   IDLE,
   transition,
+  type Command,
   type Effect,
   type LoopEvent,
   type LoopTimings,
@@ -69,14 +70,14 @@ export interface RunnerDeps {
   clock: Clock;
   /** `file`: the clock follows the mic's audio and effects finish before the next chunk. */
   pace: 'live' | 'file';
-  detector: WakeDetector;
+  detector: Pick<WakeDetector, 'push'>;
   /** The words of each wake phrase, to tell the glasses' own voice from the wearer's. */
   phraseWords: Readonly<Record<string, string>>;
-  endpointer: Endpointer;
+  endpointer: Pick<Endpointer, 'push' | 'begin' | 'cancel'>;
   /** The endpointer's closing silences, for the reply latency. */
   silences: { shortMs: number; longMs: number };
   recognizer: CommandRecognizer;
-  voice: Voice;
+  voice: Pick<Voice, 'say' | 'play'>;
   responder: Responder;
   answers: AnswerSource;
   timings: LoopTimings;
@@ -91,7 +92,6 @@ export interface RunnerDeps {
 const PROMPTS: Record<Prompt, string> = {
   'no-speech': "I didn't hear anything.",
   'too-long': "Sorry, that was too long for me. Let's start again.",
-  cancelled: 'Okay, cancelled.',
 };
 
 /** Silence fed after a file ends, so timers and the follow-up window run out: at most this long. */
@@ -138,9 +138,14 @@ export class VoiceLoopRunner {
   /** Computations in flight (recognition, answers, and synthesis when shared with the voice). */
   private readonly work: Work;
   private audioMs = 0;
-  /** What the glasses are saying now, to recognise their own wake phrase. */
-  private speaking: string | undefined;
+  /**
+   * What the glasses are saying now (so far, for an answer still streaming in), to recognise their
+   * own wake phrase.
+   */
+  private speaking: (() => string) | undefined;
   private readonly wallMs: () => number;
+  /** The run's signal has aborted: every turn is aborted, and so is any turn started after. */
+  private stopped = false;
 
   constructor(private readonly deps: RunnerDeps) {
     this.timers = new Timers(deps.clock);
@@ -152,21 +157,45 @@ export class VoiceLoopRunner {
     return this.state;
   }
 
-  /** Runs until the mic ends (then, on files, until the loop is idle) or `signal` aborts. */
+  /**
+   * Runs until the mic ends (then, on files, until the loop is idle) or `signal` aborts. An abort
+   * (the process's stop signal) stops everything at once: every turn's work (recognition, a cloud
+   * answer still streaming, synthesis, playback) and the timers, so nothing is waited for to its end
+   * or its deadline.
+   */
   async run(signal: AbortSignal): Promise<void> {
-    for await (const chunk of this.deps.mic.chunks(signal)) {
-      for (const piece of framePieces(chunk)) await this.feed(piece);
-    }
-    if (this.deps.pace === 'file' && !signal.aborted) {
-      // Let the loop finish what it started: feed silence until it is idle with nothing playing.
-      const silence = new Int16Array(1280);
-      let fed = 0;
-      while ((this.state.name !== 'idle' || this.pending.size > 0) && fed < DRAIN_AUDIO_MS) {
-        await this.feed({ pcm: silence, sampleRateHz: 16000, channels: 1, tsMs: this.audioMs });
-        fed += 80;
+    const stop = (): void => {
+      this.stopped = true;
+      this.timers.cancelAll();
+      for (const c of this.turnAborts.values()) c.abort();
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const chunk of this.deps.mic.chunks(signal)) {
+        for (const piece of framePieces(chunk)) {
+          if (this.stopped) break;
+          await this.feed(piece);
+        }
+        if (this.stopped) break;
       }
+      if (this.deps.pace === 'file') {
+        // Let the loop finish what it started: feed silence until it is idle with nothing playing.
+        const silence = new Int16Array(1280);
+        let fed = 0;
+        while (
+          !this.stopped &&
+          (this.state.name !== 'idle' || this.pending.size > 0) &&
+          fed < DRAIN_AUDIO_MS
+        ) {
+          await this.feed({ pcm: silence, sampleRateHz: 16000, channels: 1, tsMs: this.audioMs });
+          fed += 80;
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      await this.shutdown();
     }
-    await this.shutdown();
   }
 
   /** Feed at most one wake frame (see framePieces). */
@@ -179,8 +208,8 @@ export class VoiceLoopRunner {
     const stamped = { ...chunk, tsMs: start };
     for (const d of await detector.push(stamped)) {
       const words = this.deps.phraseWords[d.phrase];
-      const echo =
-        this.speaking !== undefined && words !== undefined && this.speaking.toLowerCase().includes(words);
+      const said = this.speaking?.();
+      const echo = said !== undefined && words !== undefined && said.toLowerCase().includes(words);
       this.deps.onEvent({ type: 'wake', atMs: d.atMs, phrase: d.phrase, score: d.score, echo });
       this.dispatch({ type: 'wake', phrase: d.phrase, echo });
     }
@@ -212,9 +241,12 @@ export class VoiceLoopRunner {
     if (pace === 'file') await this.settle();
   }
 
-  /** Waits until no computation is running: each remaining effect is waiting for clock time. */
+  /**
+   * Waits until no computation is running: each remaining effect is waiting for clock time. Not once
+   * the run is stopping: what is running has been aborted and is not worth waiting for here.
+   */
   private async settle(): Promise<void> {
-    for (let quiet = 0; quiet < 3;) {
+    for (let quiet = 0; quiet < 3 && !this.stopped;) {
       await new Promise((r) => setImmediate(r));
       quiet = this.work.busy ? 0 : quiet + 1;
     }
@@ -259,6 +291,7 @@ export class VoiceLoopRunner {
     let c = this.turnAborts.get(turnId);
     if (c === undefined) {
       c = new AbortController();
+      if (this.stopped) c.abort();
       this.turnAborts.set(turnId, c);
     }
     return c.signal;
@@ -269,7 +302,7 @@ export class VoiceLoopRunner {
     const p = work()
       .catch((err: unknown) => {
         if (isGlassesError(err, 'E_ABORTED')) return;
-        const code = isGlassesError(err) ? err.code : 'E_INTERNAL';
+        const code: ErrorCode = isGlassesError(err) ? err.code : 'E_INTERNAL';
         this.deps.log.error({ code, err: messageOf(err) }, 'voice loop effect failed');
         this.deps.onEvent({ type: 'error', atMs: Math.round(this.audioMs), code, message: messageOf(err) });
       })
@@ -366,10 +399,11 @@ export class VoiceLoopRunner {
     this.dispatch({ type: 'recognized', turnId, utteranceId, accepted: r.accepted, intent: r.intent });
   }
 
-  private async respond(turnId: number, intent: Intent): Promise<void> {
-    const text = await this.track(this.deps.responder.respond(intent, this.turnSignal(turnId)));
+  private async respond(turnId: number, intent: Command): Promise<void> {
+    const signal = this.turnSignal(turnId);
+    const text = await this.track(this.deps.responder.respond(intent, signal));
     const completed = await this.say(turnId, text, 'device');
-    this.deps.responder.spoken(intent, completed);
+    this.deps.responder.spoken(signal, completed);
   }
 
   private async ask(turnId: number, utteranceId: number): Promise<void> {
@@ -404,7 +438,7 @@ export class VoiceLoopRunner {
     finalText: () => string = () => (typeof text === 'string' ? text : ''),
   ): Promise<boolean> {
     const atMs = Math.round(this.audioMs);
-    this.speaking = typeof text === 'string' ? text : '';
+    this.speaking = typeof text === 'string' ? () => text : finalText;
     let result;
     try {
       result = await this.deps.voice.say(text, this.turnSignal(turnId));

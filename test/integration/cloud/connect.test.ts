@@ -40,11 +40,9 @@ describe('connectCloud', () => {
       expect(side.targets).toEqual({ llm: 'development cloud', orders: 'development cloud' });
       expect(await answerText(side.answers!)).toMatch(/^Development cloud: /);
       const signal = new AbortController().signal;
-      expect(await side.orders!.answer({ name: 'order', slots: { item: 'coffee' } }, signal)).toMatch(
-        /Say yes to order it\.$/,
-      );
-      side.orders!.offerSpoken(true);
-      expect(await side.orders!.confirm(signal)).toMatch(/^Done\. Order .* is placed\.$/);
+      const reply = await side.orders!.answer({ name: 'order', slots: { item: 'coffee' } }, signal);
+      expect(reply.text).toMatch(/Say yes to order it\.$/);
+      expect(await reply.offer!.accept(signal)).toMatch(/^Done\. Order .* is placed\.$/);
       expect(events.map((e) => e.state)).toEqual(['placed']);
     } finally {
       await side.close();
@@ -82,6 +80,30 @@ describe('connectCloud', () => {
       await expect(connectCloud(config(''), options(true))).rejects.toMatchObject({ code: 'E_TOKEN_FILE' });
     } finally {
       await cloud.close();
+    }
+  });
+
+  it("the demo's orders go to its own development cloud, never to a configured orders API", async () => {
+    // A real orders API stands in for the configured one: it would take the order if it were sent.
+    const configured = await createDevCloud({ token: 'configured-token' });
+    const tokenFile = join(dir, 'token-demo');
+    writeFileSync(tokenFile, 'configured-token\n', { mode: 0o600 });
+    const config = loadConfig({
+      env: {},
+      overrides: { cloud: { ordersBaseUrl: configured.url, tokenFile } },
+    });
+    const events: OrderEvent[] = [];
+    const side = await connectCloud(config, { ...options(true, events), devOrders: true });
+    try {
+      expect(side.targets).toEqual({ llm: 'development cloud', orders: 'development cloud' });
+      const signal = new AbortController().signal;
+      const reply = await side.orders!.answer({ name: 'order', slots: { item: 'coffee' } }, signal);
+      expect(await reply.offer!.accept(signal)).toMatch(/^Done\. Order .* is placed\.$/);
+      expect(events.map((e) => e.state)).toEqual(['placed']);
+      expect(configured.orders()).toEqual([]);
+    } finally {
+      await side.close();
+      await configured.close();
     }
   });
 

@@ -15,6 +15,7 @@ import { RealClock } from '../../../firmware-ts/src/hal/clock.js';
 import { silentLogger } from '../../../firmware-ts/src/log.js';
 import type { Scene } from '../../../firmware-ts/src/vision/scene.js';
 import type { OrderEvent } from '../../../firmware-ts/src/voice-loop/ports.js';
+import { wearer } from '../../helpers/wearer.js';
 
 const TOKEN = 'orders-test-token-0123456789';
 const sig = (): AbortSignal => new AbortController().signal;
@@ -59,7 +60,6 @@ async function device(baseUrl: string, options: { token?: string; dir?: string }
     clock,
     vision: { look: () => Promise.resolve(SCENE), sceneFor: () => undefined },
     limits: { maxOrderAmount: 500, maxDailyAmount: 1000 },
-    confirmWindowMs: 8000,
     now: () => new Date(),
     onOrder: (e) => events.push(e),
     log,
@@ -72,7 +72,7 @@ async function device(baseUrl: string, options: { token?: string; dir?: string }
     outbox.close();
     await sender;
   });
-  return { service, outbox, events, dir };
+  return { service: wearer(service, clock), outbox, events, dir };
 }
 
 async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
@@ -91,7 +91,7 @@ describe('orders over HTTP against the development cloud', () => {
       'The best match is Nongfu Spring water, 550 ml, 2 yuan each, from Daily Mart. Two would be 4 yuan. ' +
         'Say yes to buy it.',
     );
-    const reply = await service.confirm(sig());
+    const reply = await service.yes(sig());
     const [order] = cloud.orders();
     expect(cloud.orders()).toHaveLength(1);
     expect(order).toMatchObject({
@@ -104,7 +104,7 @@ describe('orders over HTTP against the development cloud', () => {
     expect(await service.answer({ name: 'order_status', slots: {} }, sig())).toMatch(
       /^Your order of Nongfu Spring water, 550 ml is placed, ready in about \d+ minutes\.$/,
     );
-    expect(await service.confirm(sig())).toBe("There's nothing to confirm right now.");
+    expect(await service.yes(sig())).toBe("There's nothing to confirm right now.");
     expect(cloud.orders()).toHaveLength(1);
   });
 
@@ -114,7 +114,7 @@ describe('orders over HTTP against the development cloud', () => {
     expect(await service.answer({ name: 'order', slots: { item: 'coffee' } }, sig())).toBe(
       'I can order Americano, large from Corner Cafe for 15 yuan, ready in about 15 minutes. Say yes to order it.',
     );
-    await service.confirm(sig());
+    await service.yes(sig());
     expect(cloud.orders().map((o) => o.itemId)).toEqual(['s-coffee-americano']);
   });
 
@@ -124,7 +124,7 @@ describe('orders over HTTP against the development cloud', () => {
     const { service, outbox, events } = await device(cloud.url);
     await service.answer({ name: 'buy', slots: { quantity: 1 } }, sig());
     // The attempt made while the wearer waits loses the reply (the server placed it): saved and queued.
-    expect(await service.confirm(sig())).toBe(
+    expect(await service.yes(sig())).toBe(
       "I've saved your order and will send it as soon as I can reach the cloud.",
     );
     const key = outbox.latest()!.key;
@@ -145,7 +145,7 @@ describe('orders over HTTP against the development cloud', () => {
     await service.answer({ name: 'buy', slots: { quantity: 1 } }, sig());
     cloud.setFaults({ orders: { status5xx: 2, retryAfterS: 1 } });
     const t0 = Date.now();
-    expect(await service.confirm(sig())).toBe(
+    expect(await service.yes(sig())).toBe(
       "I've saved your order and will send it as soon as I can reach the cloud.",
     );
     await until(() => outbox.pending().length === 0, 'acknowledged');
@@ -161,7 +161,7 @@ describe('orders over HTTP against the development cloud', () => {
     const { service, outbox } = await device(first.url);
     await service.answer({ name: 'buy', slots: { quantity: 1 } }, sig());
     await first.close();
-    expect(await service.confirm(sig())).toBe(
+    expect(await service.yes(sig())).toBe(
       "I've saved your order and will send it as soon as I can reach the cloud.",
     );
     expect(await service.answer({ name: 'order_status', slots: {} }, sig())).toBe(

@@ -2,30 +2,47 @@
  * The whole loop on the embedded default: the bundled scenario (espeak-ng requests) through the real
  * wake engine, Silero endpointer, pocketsphinx, responder, espeak-ng, a timeline speaker, the demo
  * camera's photos and the development cloud started in the process (language model and orders).
+ *
+ * An orders API is configured, as the README's command for pointing the glasses at a cloud does: a
+ * real one (a development cloud run by this test) that would take any order sent to it. The demo's
+ * scripted "yes" must never reach it: its orders go to its own development cloud and outbox.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
 import type { HealthReport } from '../../../firmware-ts/src/health.js';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../../../firmware-ts/src/paths.js';
 import type { RunEvent } from '../../../firmware-ts/src/voice-loop/runner.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
+const root = mkdtempSync(join(tmpdir(), 'demo-'));
 // A folder the run makes itself, as it makes .demo/.
-const out = join(mkdtempSync(join(tmpdir(), 'demo-')), 'out');
+const out = join(root, 'out');
+const configuredOutbox = join(root, 'configured-outbox');
+let configured: DevCloud;
 let events: RunEvent[] = [];
 
 beforeAll(async () => {
+  configured = await createDevCloud({ token: 'configured-orders-token' });
+  const tokenFile = join(root, 'token');
+  writeFileSync(tokenFile, 'configured-orders-token\n', { mode: 0o600 });
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [CLI, 'run', '--demo', '--json', '--out', out, '--log-level', 'warn'],
     {
       timeout: 170_000,
       maxBuffer: 16 * 2 ** 20,
-      env: { ...process.env, GLASSES_HEALTH__FILE: join(out, 'health.json') },
+      env: {
+        ...process.env,
+        GLASSES_HEALTH__FILE: join(out, 'health.json'),
+        GLASSES_CLOUD__ORDERS_BASE_URL: configured.url,
+        GLASSES_CLOUD__TOKEN_FILE: tokenFile,
+        GLASSES_ORDERS__OUTBOX_DIR: configuredOutbox,
+      },
     },
   );
   events = stdout
@@ -33,6 +50,10 @@ beforeAll(async () => {
     .split('\n')
     .map((l) => JSON.parse(l) as RunEvent);
 }, 180_000);
+
+afterAll(async () => {
+  await configured.close();
+});
 
 const of = <T extends RunEvent['type']>(type: T): Extract<RunEvent, { type: T }>[] =>
   events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
@@ -113,6 +134,13 @@ describe('glasses run --demo (the bundled scenario)', () => {
       );
     }
     expect(said).toContainEqual(expect.stringMatching(/^Your order of .* is placed/));
+  });
+
+  it('sends none of them to the configured orders API, nor writes them to the configured outbox', () => {
+    expect(of('order')).toHaveLength(2);
+    expect(configured.orders()).toEqual([]);
+    expect(existsSync(configuredOutbox) ? readdirSync(configuredOutbox) : []).toEqual([]);
+    expect(readdirSync(join(out, 'outbox')).filter((f) => f.endsWith('.json'))).toHaveLength(2);
   });
 
   it('looks through the demo camera: names what it sees, then reads the price on the label', () => {

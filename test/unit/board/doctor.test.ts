@@ -10,6 +10,7 @@ import {
   type DoctorPort,
   type DoctorRow,
   type ModelFileCheck,
+  type OutboxCheck,
 } from '../../../firmware-ts/src/board/doctor.js';
 import { GlassesError } from '../../../firmware-ts/src/errors.js';
 import { PI4_CPUINFO, X86_CPUINFO } from './samples.js';
@@ -20,6 +21,7 @@ const PLAN: DoctorPlan = {
   cameraDevice: '/dev/video0',
   workDir: '/opt/glasses/current',
   modelsDir: '/opt/glasses/current/models',
+  outboxDir: '/var/lib/glasses/outbox',
 };
 
 const GB = 2 ** 30;
@@ -50,6 +52,7 @@ interface FakeSystem {
   readable: string[];
   unreadable: string[];
   models: ModelFileCheck[] | Error;
+  outbox: OutboxCheck | undefined;
 }
 
 /** A healthy Raspberry Pi 4 with a USB sound card and a camera; each test breaks one thing. */
@@ -74,6 +77,7 @@ function healthy(): FakeSystem {
     readable: ['/dev/video0', '/usr/share/pocketsphinx/model/en-us'],
     unreadable: [],
     models: [{ name: 'melspectrogram' }, { name: 'hey_jarvis' }],
+    outbox: { entries: 3 },
   };
 }
 
@@ -94,6 +98,7 @@ function port(sys: FakeSystem, seen: string[][] = []): DoctorPort {
       ),
     checkModelFiles: () =>
       sys.models instanceof Error ? Promise.reject(sys.models) : Promise.resolve(sys.models),
+    inspectOutbox: (dir) => Promise.resolve(dir === PLAN.outboxDir ? sys.outbox : undefined),
   };
 }
 
@@ -332,5 +337,29 @@ describe('renderDoctor', () => {
     expect(fixes).toHaveLength(2);
     expect(fixes[0]).toMatch(/^ {2}camera: connect the camera/);
     expect(fixes[1]).toMatch(/^ {2}disk \(working dir\): free space before flashing/);
+  });
+});
+
+describe('doctor on the order outbox', () => {
+  it('is fine with readable entries or no outbox yet', async () => {
+    expect(row(await doctor(), 'order outbox')).toEqual({
+      check: 'order outbox',
+      result: 'ok',
+      detail: '/var/lib/glasses/outbox: 3 orders, all readable',
+    });
+    expect(row(await doctor((s) => (s.outbox = undefined)), 'order outbox').detail).toBe(
+      '/var/lib/glasses/outbox: no orders yet',
+    );
+  });
+
+  it('fails on an entry that cannot be read (new orders are refused), with what to do', async () => {
+    const message =
+      'outbox /var/lib/glasses/outbox: an entry cannot be read: /var/lib/glasses/outbox/k.json (...)';
+    const rows = await doctor((s) => (s.outbox = { entries: 2, damage: { count: 1, message } }));
+    expect(row(rows, 'order outbox')).toMatchObject({ result: 'fail', detail: `E_OUTBOX: ${message}` });
+    expect(row(rows, 'order outbox').fix).toMatch(
+      /ask the orders service .* move the file out of the folder/,
+    );
+    expect(doctorOk(rows)).toBe(false);
   });
 });

@@ -1,10 +1,20 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  promises as fsp,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Order, OrderRequest, OrdersApi } from '../../../firmware-ts/src/cloud/orders-client.js';
-import { Outbox, type NewOrder } from '../../../firmware-ts/src/cloud/outbox.js';
+import { inspectOutbox, Outbox, type NewOrder } from '../../../firmware-ts/src/cloud/outbox.js';
 import { GlassesError } from '../../../firmware-ts/src/errors.js';
 import { SimulatedClock } from '../../../firmware-ts/src/hal/clock.js';
 
@@ -82,7 +92,12 @@ async function until(cond: () => boolean, what = 'condition'): Promise<void> {
   }
 }
 
-async function open(dir: string, replies: Reply[], clock = new RecordingClock()) {
+async function open(
+  dir: string,
+  replies: Reply[],
+  clock = new RecordingClock(),
+  log = pino({ level: 'silent' }),
+) {
   const { client, calls } = fakeClient(replies, clock);
   const outbox = await Outbox.open({
     dir,
@@ -90,7 +105,7 @@ async function open(dir: string, replies: Reply[], clock = new RecordingClock())
     clock,
     retryInitialMs: 500,
     retryMaxMs: 4000,
-    log: pino({ level: 'silent' }),
+    log,
     now: () => new Date('2025-03-01T12:00:00'),
   });
   return { outbox, calls, clock };
@@ -255,5 +270,124 @@ describe('Outbox', () => {
     expect(reopened.outbox.confirmedTotal('CNY', day)).toEqual({ amount: 100.3, currency: 'CNY' });
     expect(reopened.outbox.confirmedTotal('USD', day)).toEqual({ amount: 5, currency: 'USD' });
     expect(reopened.outbox.latest()?.key).toBe(refused.key);
+  });
+});
+
+/** Log lines at `level` or above, as pino writes them. */
+function recordingLog() {
+  const lines: { level: number; msg: string }[] = [];
+  const log = pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l) as never) });
+  return {
+    log,
+    errors: () => lines.filter((l) => l.level >= 50),
+    warnings: () => lines.filter((l) => l.level === 40),
+  };
+}
+
+describe('Outbox: a damaged entry fails closed', () => {
+  const day = new Date('2025-03-01T12:00:00');
+  const damages: [string, (file: string) => void][] = [
+    [
+      'truncated',
+      (file) => {
+        truncateSync(file, 40);
+      },
+    ],
+    [
+      'garbage',
+      (file) => {
+        writeFileSync(file, Buffer.from([0xff, 0xfe, 0x00, 0x13, 0x37]));
+      },
+    ],
+    [
+      'of another schema',
+      (file) => {
+        writeFileSync(file, JSON.stringify({ version: 2, total: 12 }));
+      },
+    ],
+    // Root reads a mode-0 file anyway: a folder where the file was is unreadable for everyone.
+    [
+      'unreadable',
+      (file) => {
+        rmSync(file);
+        mkdirSync(file);
+      },
+    ],
+  ];
+  for (const [how, damage] of damages) {
+    it(`an entry that is ${how} is not left out of the daily total: the total refuses, naming it`, async () => {
+      const dir = tempDir();
+      const { outbox: first } = await open(dir, [order('o1')]);
+      const placed = newOrder({ unitPrice: { amount: 12, currency: 'CNY' } });
+      await first.add(placed);
+      await first.attempt(placed.key);
+      expect(first.confirmedTotal('CNY', day)).toEqual({ amount: 12, currency: 'CNY' });
+      const file = join(dir, `${placed.key}.json`);
+      damage(file);
+
+      const { log, errors } = recordingLog();
+      const { outbox } = await open(dir, [], new RecordingClock(), log);
+      expect(outbox.damage).toMatchObject({ code: 'E_OUTBOX', details: { count: 1, files: [file] } });
+      expect(outbox.damage?.message).toContain(file);
+      expect(() => outbox.confirmedTotal('CNY', day)).toThrow(outbox.damage!);
+      expect(errors().map((l) => l.msg)).toEqual([outbox.damage?.message]);
+      // Left for a person to look at.
+      expect(existsSync(file)).toBe(true);
+    });
+  }
+
+  it('5,000 junk files and 200 crash leftovers give one error line and one warning, not 5,200', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 5000; i++) writeFileSync(join(dir, `junk-${i}.json`), 'not json');
+    for (let i = 0; i < 200; i++) writeFileSync(join(dir, `.x${i}.json.999999999.${i}.tmp`), '{');
+    const { log, errors, warnings } = recordingLog();
+    const { outbox } = await open(dir, [], new RecordingClock(), log);
+    expect(errors()).toHaveLength(1);
+    expect(errors()[0]?.msg).toMatch(/5000 entries cannot be read: .*junk-0\.json .* and 4997 more\./);
+    expect(warnings()).toHaveLength(1);
+    expect(outbox.problems).toHaveLength(5000);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('inspectOutbox (for glasses doctor) counts entries and names the damaged ones without touching them', async () => {
+    const dir = tempDir();
+    expect(await inspectOutbox(join(dir, 'none'))).toBeUndefined();
+    const { outbox } = await open(dir, []);
+    await outbox.add(newOrder());
+    const temp = '.a.json.999999999.1.tmp';
+    writeFileSync(join(dir, temp), '{');
+    expect(await inspectOutbox(dir)).toEqual({ entries: 1, damage: undefined });
+    writeFileSync(join(dir, 'broken.json'), '{"version":1');
+    const seen = await inspectOutbox(dir);
+    expect(seen?.entries).toBe(1);
+    expect(seen?.damage).toMatchObject({ code: 'E_OUTBOX', details: { count: 1 } });
+    expect(seen?.damage?.message).toContain(join(dir, 'broken.json'));
+    expect(existsSync(join(dir, temp))).toBe(true);
+  });
+});
+
+describe('Outbox: a write that fails', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('leaves no temp file behind when the disk fails part-way through the write', async () => {
+    const dir = tempDir();
+    const { outbox } = await open(dir, []);
+    const realOpen = fsp.open.bind(fsp);
+    vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await realOpen(...args);
+      if (!String(args[0]).endsWith('.tmp')) return handle;
+      // Half the entry reaches the disk, then it is full.
+      handle.writeFile = async (data) => {
+        await handle.write(String(data).slice(0, 20));
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      };
+      return handle;
+    });
+    const lost = newOrder();
+    await expect(outbox.add(lost)).rejects.toMatchObject({ code: 'E_OUTBOX' });
+    expect(readdirSync(dir)).toEqual([]);
+    expect(outbox.get(lost.key)).toBeUndefined();
   });
 });

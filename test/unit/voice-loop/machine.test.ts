@@ -205,11 +205,13 @@ describe('voice loop state machine', () => {
     expect(fx.some((e) => e.type === 'respond')).toBe(false);
   });
 
-  it('"no" / "cancel" acknowledges and goes idle; "stop" goes idle at once', () => {
+  it('"no" / "cancel" is answered like any command, then the loop goes idle; "stop" goes idle at once', () => {
     const h = new Harness();
     toUnderstanding(h);
     h.send({ type: 'recognized', turnId: 1, utteranceId: 1, accepted: true, intent: intent('no') });
-    expect(h.log).toContainEqual({ type: 'prompt', turnId: 1, prompt: 'cancelled' });
+    // Answered by whoever owns what "no" answers (an offer): the machine does not answer it itself.
+    expect(h.log).toContainEqual({ type: 'respond', turnId: 1, intent: intent('no') });
+    expect(h.log.some((e) => e.type === 'prompt')).toBe(false);
     h.send({ type: 'answer-done', turnId: 1 });
     expect(h.state).toEqual(IDLE);
     toUnderstanding(h);

@@ -1,58 +1,79 @@
 import { describe, expect, it } from 'vitest';
 import type { Intent } from '../../../firmware-ts/src/speech/intents.js';
-import { NoVision, type OrdersPort } from '../../../firmware-ts/src/voice-loop/ports.js';
-import { Responder } from '../../../firmware-ts/src/voice-loop/responder.js';
+import type { Command } from '../../../firmware-ts/src/voice-loop/machine.js';
+import {
+  NoVision,
+  type Offer,
+  type OrdersPort,
+  type OrdersReply,
+} from '../../../firmware-ts/src/voice-loop/ports.js';
+import { Responder, type ResponderDeps } from '../../../firmware-ts/src/voice-loop/responder.js';
+
+const OFFER: Offer = { kind: 'product', accept: () => Promise.resolve('placed') };
 
 class RecordingOrders implements OrdersPort {
   readonly calls: string[] = [];
-  answer(intent: Intent): Promise<string> {
+  answer(intent: Intent): Promise<OrdersReply> {
     this.calls.push(`answer:${intent.name}`);
-    return Promise.resolve('offer');
-  }
-  confirm(): Promise<string> {
-    this.calls.push('confirm');
-    return Promise.resolve('placed');
-  }
-  decline(): string | undefined {
-    this.calls.push('decline');
-    return undefined;
-  }
-  offerSpoken(completed: boolean): void {
-    this.calls.push(`spoken:${completed}`);
+    return Promise.resolve(intent.name === 'buy' ? { text: 'offer', offer: OFFER } : { text: 'status' });
   }
 }
 
-function responder(orders: OrdersPort): Responder {
+class RecordingOffers implements Pick<ResponderDeps['offers'], 'propose' | 'said' | 'yes' | 'no'> {
+  readonly calls: unknown[][] = [];
+  propose(offer: Offer, signal: AbortSignal): void {
+    this.calls.push(['propose', offer, signal]);
+  }
+  said(signal: AbortSignal, completed: boolean): void {
+    this.calls.push(['said', signal, completed]);
+  }
+  yes(): Promise<string> {
+    this.calls.push(['yes']);
+    return Promise.resolve('placed');
+  }
+  no(): string {
+    this.calls.push(['no']);
+    return 'declined';
+  }
+}
+
+function responder(orders: OrdersPort, offers: RecordingOffers): Responder {
   return new Responder({
     now: () => new Date(2025, 0, 1, 9, 5),
     battery: { percent: () => Promise.resolve(undefined) },
     volume: { louder: () => 0.8, quieter: () => 0.6 },
     vision: new NoVision(),
     orders,
+    offers,
   });
 }
 
-const intent = (name: Intent['name']): Intent => ({ name, slots: {} });
+const intent = (name: Command['name']): Command => ({ name, slots: {} });
 const signal = new AbortController().signal;
 
-describe('Responder and the orders port', () => {
-  it('hands buy, order and status to the orders port, yes to confirm, and no to decline', async () => {
+describe('Responder, the orders port and the offer dialogue', () => {
+  it('hands buy and status to the orders port, the offer it makes to the dialogue, and yes / no to the dialogue alone', async () => {
     const orders = new RecordingOrders();
-    const r = responder(orders);
+    const offers = new RecordingOffers();
+    const r = responder(orders, offers);
     expect(await r.respond(intent('buy'), signal)).toBe('offer');
+    expect(await r.respond(intent('order_status'), signal)).toBe('status');
     expect(await r.respond(intent('yes'), signal)).toBe('placed');
-    expect(await r.respond(intent('no'), signal)).toBe('Okay.');
-    expect(orders.calls).toEqual(['answer:buy', 'confirm', 'decline']);
+    expect(await r.respond(intent('no'), signal)).toBe('declined');
+    expect(orders.calls).toEqual(['answer:buy', 'answer:order_status']);
+    expect(offers.calls).toEqual([['propose', OFFER, signal], ['yes'], ['no']]);
   });
 
-  it('tells the orders port when an offer has been said, and whether to its end', () => {
-    const orders = new RecordingOrders();
-    const r = responder(orders);
-    r.spoken(intent('buy'), true);
-    r.spoken(intent('order'), false);
-    // Other answers never touch an offer: "what time is it" between offer and yes keeps it as it is.
-    r.spoken(intent('time'), true);
-    r.spoken(intent('yes'), true);
-    expect(orders.calls).toEqual(['spoken:true', 'spoken:false']);
+  it('tells the dialogue each answer has been said, with its turn and whether to its end', async () => {
+    const offers = new RecordingOffers();
+    const r = responder(new RecordingOrders(), offers);
+    const other = new AbortController().signal;
+    r.spoken(signal, true);
+    r.spoken(other, false);
+    expect(await r.respond(intent('time'), signal)).toBe("It's 9 oh 5 AM.");
+    expect(offers.calls).toEqual([
+      ['said', signal, true],
+      ['said', other, false],
+    ]);
   });
 });
