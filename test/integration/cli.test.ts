@@ -1,6 +1,6 @@
 /** The `glasses` command as a user runs it: the built CLI in a child process. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,6 +71,29 @@ describe('glasses CLI', () => {
     expect(r.stderr).toContain('E_AUDIO_FILE_MISSING');
     expect(r.stderr).toContain(corrupt);
     expect(r.stderr).toContain('E_AUDIO_FILE_INVALID');
+  });
+
+  it('names a WAV whose fmt chunk says 0 bits per sample and goes on with the next file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-wake-'));
+    const good = join(WAKE_FIXTURES, 'multi', 'jarvis_twice.wav');
+    const bad = join(dir, 'zero-bits.wav');
+    const header = readFileSync(good);
+    // 0 bits per sample and a block align of 0: nothing to size a sample by.
+    header.writeUInt16LE(0, 32);
+    header.writeUInt16LE(0, 34);
+    writeFileSync(bad, header);
+    const r = await glasses(['wake', '--log-level', 'error', '--phrase', 'hey_jarvis', good, bad, good], {
+      GLASSES_LOG__FORMAT: 'json',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('RangeError');
+    expect(r.stderr).toContain('E_AUDIO_FILE_INVALID');
+    expect(r.stderr).toContain(`${bad}: fmt chunk`);
+    const files = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { file: string }).file);
+    expect(files).toEqual([good, good, good, good]);
   });
 
   it('stops on a bad config value, naming the variable, the value and what was expected', async () => {

@@ -23,8 +23,18 @@ export interface DecodedWav {
   bitsPerSample: number;
 }
 
-function invalid(file: string, why: string): GlassesError {
-  return new GlassesError('E_AUDIO_FILE_INVALID', `audio file ${file}: ${why}`, { details: { file } });
+interface WavFormat {
+  tag: number;
+  channels: number;
+  rate: number;
+  bits: number;
+  blockAlign: number;
+}
+
+function invalid(file: string, why: string, field?: string): GlassesError {
+  return new GlassesError('E_AUDIO_FILE_INVALID', `audio file ${file}: ${why}`, {
+    details: field === undefined ? { file } : { file, field },
+  });
 }
 
 export function decodeWav(buf: Buffer, file: string): DecodedWav {
@@ -32,7 +42,7 @@ export function decodeWav(buf: Buffer, file: string): DecodedWav {
   if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
     throw invalid(file, 'not a WAV file (no RIFF/WAVE header)');
   }
-  let format: { tag: number; channels: number; rate: number; bits: number; blockAlign: number } | undefined;
+  let format: WavFormat | undefined;
   let offset = 12;
   while (offset + 8 <= buf.length) {
     const id = buf.toString('ascii', offset, offset + 4);
@@ -75,25 +85,43 @@ export function decodeWav(buf: Buffer, file: string): DecodedWav {
   throw invalid(file, format === undefined ? 'no fmt chunk: the header is truncated' : 'no data chunk');
 }
 
-function decodeSamples(
-  data: Buffer,
-  f: { tag: number; channels: number; rate: number; bits: number; blockAlign: number },
-  file: string,
-): DecodedWav {
-  if (f.channels < 1 || f.channels > 32) throw invalid(file, `unsupported channel count ${f.channels}`);
-  if (f.rate < 1000 || f.rate > 384_000) throw invalid(file, `unsupported sample rate ${f.rate} Hz`);
+function decodeSamples(data: Buffer, f: WavFormat, file: string): DecodedWav {
+  const read = checkFormat(f, file);
   const bytes = f.bits / 8;
-  if (!Number.isInteger(bytes) || f.blockAlign !== bytes * f.channels) {
-    throw invalid(file, `unsupported sample layout (${f.bits} bits, block align ${f.blockAlign})`);
-  }
   const count = Math.floor(data.length / bytes);
   const out = new Float32Array(count);
-  const read = sampleReader(f.tag, f.bits);
-  if (read === undefined) {
-    throw invalid(file, `unsupported encoding (format tag ${f.tag}, ${f.bits} bits); use PCM or float`);
-  }
   for (let i = 0; i < count; i++) out[i] = read(data, i * bytes);
   return { samples: out, sampleRateHz: f.rate, channels: f.channels, bitsPerSample: f.bits };
+}
+
+/**
+ * Checks every fmt field buffers are sized from before any is used: a header saying 0 bits per sample
+ * or a block align of 0 would otherwise size a buffer of Infinity samples.
+ */
+function checkFormat(f: WavFormat, file: string): (b: Buffer, at: number) => number {
+  if (f.channels < 1 || f.channels > 32) {
+    throw invalid(file, `fmt chunk: unsupported channel count ${f.channels} (1 to 32)`, 'channels');
+  }
+  if (f.rate < 1000 || f.rate > 384_000) {
+    throw invalid(file, `fmt chunk: unsupported sample rate ${f.rate} Hz (1000 to 384000)`, 'sampleRate');
+  }
+  const read = f.bits > 0 && f.bits % 8 === 0 ? sampleReader(f.tag, f.bits) : undefined;
+  if (read === undefined) {
+    throw invalid(
+      file,
+      `fmt chunk: unsupported encoding (format tag ${f.tag}, ${f.bits} bits per sample); use 8/16/24/32-bit PCM or 32/64-bit float`,
+      'bitsPerSample',
+    );
+  }
+  const expected = (f.bits / 8) * f.channels;
+  if (f.blockAlign !== expected) {
+    throw invalid(
+      file,
+      `fmt chunk: block align ${f.blockAlign} does not match ${f.channels} channels of ${f.bits} bits (expected ${expected})`,
+      'blockAlign',
+    );
+  }
+  return read;
 }
 
 function sampleReader(tag: number, bits: number): ((b: Buffer, at: number) => number) | undefined {

@@ -58,6 +58,29 @@ describe('WAV', () => {
     );
   });
 
+  it('refuses a fmt chunk that says 0 bits per sample or a block align of 0, naming the field', () => {
+    const withFormat = (bits: number, blockAlign: number): Buffer => {
+      const buf = encodeWav(new Int16Array(100), 16000, 1);
+      buf.writeUInt16LE(blockAlign, 32);
+      buf.writeUInt16LE(bits, 34);
+      return buf;
+    };
+    const fieldOf = (buf: Buffer): unknown => {
+      try {
+        decodeWav(buf, 'x.wav');
+      } catch (err) {
+        if (isGlassesError(err, 'E_AUDIO_FILE_INVALID')) return err.details.field;
+        throw err;
+      }
+      throw new Error('expected E_AUDIO_FILE_INVALID');
+    };
+    expect(wavError(withFormat(0, 0))).toMatch(/x\.wav: fmt chunk: .*0 bits per sample/);
+    expect(fieldOf(withFormat(0, 0))).toBe('bitsPerSample');
+    expect(fieldOf(withFormat(12, 2))).toBe('bitsPerSample');
+    expect(wavError(withFormat(16, 0))).toMatch(/x\.wav: fmt chunk: block align 0 .*expected 2/);
+    expect(fieldOf(withFormat(16, 0))).toBe('blockAlign');
+  });
+
   it('accepts the size placeholder streaming writers leave', () => {
     const buf = encodeWav(new Int16Array(100), 16000, 1);
     buf.writeUInt32LE(0x7fffffff, 40);
