@@ -1,6 +1,6 @@
 /** `glasses wake`: wake phrase detection over WAV files, or live from an ALSA microphone. */
-import { readWavAs16kMono } from '../audio/wav.js';
-import { splitChunks } from '../audio/chunk.js';
+import { streamWavAs16kMono } from '../audio/wav.js';
+import { rechunk } from '../audio/chunk.js';
 import { GlassesError, isGlassesError, messageOf } from '../errors.js';
 import { createAlsaMic, createWakeEngine } from '../main.js';
 import { boot, COMMON_USAGE, parse, round, scoreFlag, untilInterrupted, type Command } from './command.js';
@@ -80,8 +80,8 @@ ${COMMON_USAGE}`,
       for (const file of positionals) {
         engine.detector.reset();
         try {
-          const audio = await readWavAs16kMono(file);
-          for (const c of splitChunks(audio.pcm, chunk)) {
+          // Streamed: a file of any length is held a second at a time.
+          for await (const c of rechunk(streamWavAs16kMono(file), chunk)) {
             for (const d of await engine.detector.push(c)) {
               out(JSON.stringify({ file, phrase: d.phrase, atMs: d.atMs, score: round(d.score) }));
             }

@@ -16,8 +16,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { splitChunks } from '../audio/chunk.js';
-import { readWavAs16kMono } from '../audio/wav.js';
+import { MODEL_SAMPLE_RATE_HZ, rechunk } from '../audio/chunk.js';
+import { streamWavAs16kMono } from '../audio/wav.js';
 import { GlassesError, isGlassesError, messageOf } from '../errors.js';
 import type { Log } from '../log.js';
 import type { FrameScores, WakeDetector } from '../wake/detector.js';
@@ -188,12 +188,20 @@ async function evalFile(
   frameScores: () => readonly number[],
   known: { folder: string; phraseEndMs: number | undefined },
 ): Promise<ClipResult> {
-  const audio = await readWavAs16kMono(file);
-  const pcm = new Int16Array(audio.pcm.length + Math.round((EVAL_TAIL_MS / 1000) * audio.sampleRateHz));
-  pcm.set(audio.pcm);
+  // Streamed: an hour of negatives is held a second at a time, its loudness in 10 ms windows.
+  const loudness = new WindowLoudness(MODEL_SAMPLE_RATE_HZ);
+  let samples = 0;
+  async function* heard(): AsyncGenerator<Int16Array> {
+    for await (const piece of streamWavAs16kMono(file)) {
+      loudness.push(piece);
+      samples += piece.length;
+      yield piece;
+    }
+    yield new Int16Array(Math.round((EVAL_TAIL_MS / 1000) * MODEL_SAMPLE_RATE_HZ));
+  }
   let detections = 0;
   let firstDetectionMs: number | undefined;
-  for (const chunk of splitChunks(pcm, FRAME_SAMPLES)) {
+  for await (const chunk of rechunk(heard(), FRAME_SAMPLES)) {
     for (const d of await detector.push(chunk)) {
       if (d.phrase !== phrase) continue;
       detections++;
@@ -203,11 +211,13 @@ async function evalFile(
   return {
     file,
     folder: known.folder,
-    seconds: audio.pcm.length / audio.sampleRateHz,
+    seconds: samples / MODEL_SAMPLE_RATE_HZ,
     scores: Float32Array.from(frameScores()),
     detections,
     ...(firstDetectionMs === undefined ? {} : { firstDetectionMs }),
-    ...phraseEndOf(known.phraseEndMs, audio.pcm, audio.sampleRateHz),
+    ...(known.phraseEndMs === undefined
+      ? { phraseEndMs: loudness.speechEndMs(), phraseEndFrom: 'estimated' as const }
+      : { phraseEndMs: known.phraseEndMs, phraseEndFrom: 'index' as const }),
   };
 }
 
@@ -290,40 +300,54 @@ function latencyFigures(detected: readonly ClipResult[]): LatencyFigures | null 
   };
 }
 
-function phraseEndOf(
-  fromIndex: number | undefined,
-  pcm: Int16Array,
-  sampleRateHz: number,
-): Pick<ClipResult, 'phraseEndMs' | 'phraseEndFrom'> {
-  return fromIndex === undefined
-    ? { phraseEndMs: speechEndMs(pcm, sampleRateHz), phraseEndFrom: 'estimated' }
-    : { phraseEndMs: fromIndex, phraseEndFrom: 'index' };
-}
-
 /** 10 ms windows. */
 const WINDOW_MS = 10;
 
-/**
- * The end of the last loud part of a clip: the last 10 ms window louder than both 35 dB under the
- * loudest window and 12 dB over the quietest tenth (the noise floor). For a clip with only the
- * phrase in it, that is where the phrase ends.
- */
-export function speechEndMs(pcm: Int16Array, sampleRateHz: number): number {
-  const w = Math.round((sampleRateHz * WINDOW_MS) / 1000);
-  const energies: number[] = [];
-  for (let i = 0; i + w <= pcm.length; i += w) {
-    let sum = 0;
-    for (let j = i; j < i + w; j++) sum += (pcm[j] ?? 0) ** 2;
-    energies.push(Math.sqrt(sum / w));
+/** RMS loudness of consecutive 10 ms windows of audio that arrives in pieces. */
+class WindowLoudness {
+  private readonly window: number;
+  private readonly energies: number[] = [];
+  private sum = 0;
+  private filled = 0;
+
+  constructor(sampleRateHz: number) {
+    this.window = Math.round((sampleRateHz * WINDOW_MS) / 1000);
   }
-  if (energies.length === 0) return 0;
-  const sorted = [...energies].sort((a, b) => a - b);
-  const floor = sorted[Math.floor(sorted.length / 10)] ?? 0;
-  const loud = Math.max(sorted[sorted.length - 1] ?? 0, 1) * 10 ** (-35 / 20);
-  const threshold = Math.max(loud, floor * 10 ** (12 / 20));
-  for (let k = energies.length - 1; k >= 0; k--)
-    if ((energies[k] ?? 0) >= threshold) return (k + 1) * WINDOW_MS;
-  return energies.length * WINDOW_MS;
+
+  push(pcm: Int16Array): void {
+    for (let i = 0; i < pcm.length; i++) {
+      this.sum += (pcm[i] ?? 0) ** 2;
+      if (++this.filled === this.window) {
+        this.energies.push(Math.sqrt(this.sum / this.window));
+        this.sum = 0;
+        this.filled = 0;
+      }
+    }
+  }
+
+  /**
+   * The end of the last loud part: the last window louder than both 35 dB under the loudest window
+   * and 12 dB over the quietest tenth (the noise floor). For a clip with only the phrase in it, that
+   * is where the phrase ends.
+   */
+  speechEndMs(): number {
+    const energies = this.energies;
+    if (energies.length === 0) return 0;
+    const sorted = [...energies].sort((a, b) => a - b);
+    const floor = sorted[Math.floor(sorted.length / 10)] ?? 0;
+    const loud = Math.max(sorted[sorted.length - 1] ?? 0, 1) * 10 ** (-35 / 20);
+    const threshold = Math.max(loud, floor * 10 ** (12 / 20));
+    for (let k = energies.length - 1; k >= 0; k--)
+      if ((energies[k] ?? 0) >= threshold) return (k + 1) * WINDOW_MS;
+    return energies.length * WINDOW_MS;
+  }
+}
+
+/** Where the phrase in a clip that holds only the phrase ends (see `WindowLoudness.speechEndMs`). */
+export function speechEndMs(pcm: Int16Array, sampleRateHz: number): number {
+  const loudness = new WindowLoudness(sampleRateHz);
+  loudness.push(pcm);
+  return loudness.speechEndMs();
 }
 
 /** Every file under `dir`, sorted; hidden files and folders and index.json are not clips. */
