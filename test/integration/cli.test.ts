@@ -1,6 +1,6 @@
 /** The `glasses` command as a user runs it: the built CLI in a child process. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -94,6 +94,31 @@ describe('glasses CLI', () => {
       .split('\n')
       .map((l) => (JSON.parse(l) as { file: string }).file);
     expect(files).toEqual([good, good, good, good]);
+  });
+
+  it('wake on a folder reads every WAV under it, as eval wake does, and counts the other files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-wake-'));
+    const clip = join(dir, 'sub', 'jarvis_twice.wav');
+    mkdirSync(join(dir, 'sub'));
+    copyFileSync(join(WAKE_FIXTURES, 'multi', 'jarvis_twice.wav'), clip);
+    writeFileSync(join(dir, 'manifest.tsv'), 'file\tvoice\nsub/jarvis_twice.wav\ten-us\n');
+    writeFileSync(join(dir, 'sub', 'notes.txt'), 'not audio\n');
+    const r = await glasses(['wake', '--phrase', 'hey_jarvis', dir], { GLASSES_LOG__FORMAT: 'json' });
+    expect(r.code).toBe(0);
+    const files = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { file: string }).file);
+    expect(files).toEqual([clip, clip]);
+    expect(r.stderr).toContain('2 files that are not audio skipped');
+    const empty = mkdtempSync(join(tmpdir(), 'cli-wake-'));
+    writeFileSync(join(empty, 'notes.txt'), 'not audio\n');
+    const none = await glasses(['wake', '--phrase', 'hey_jarvis', empty, clip], {
+      GLASSES_LOG__FORMAT: 'json',
+    });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`folder ${empty} holds no WAV files (1 other files, not audio)`);
+    expect(none.stdout.trim().split('\n')).toHaveLength(2);
   });
 
   it('stops on a bad config value, naming the variable, the value and what was expected', async () => {
