@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # Clean, pinned environments for the runtime.
 #
-# The board bundle (signed .tar.gz) for arm64, written to ./dist:
-#   docker buildx build --platform linux/arm64 --target bundle -o dist .
-#   docker buildx build --platform linux/arm64 --target bundle -o dist \
+# The board bundle (signed .tar.gz) for arm64, written to ./bundles:
+#   docker buildx build --platform linux/arm64 --target bundle -o bundles .
+#   docker buildx build --platform linux/arm64 --target bundle -o bundles \
 #       --secret id=bundle_key,src=.keys/bundle-ed25519.pem .      (sign with your key)
 # (--platform linux/amd64 gives the x64 bundle.) The build stage runs on the host's own platform and
 # installs the target's packages with npm's --cpu/--os filters, so no emulation is involved.
@@ -36,7 +36,7 @@ RUN --mount=type=secret,id=bundle_key,target=/src/.keys/bundle-ed25519.pem,requi
  && node dist/firmware-ts/src/cli.js build --arch "$arch" --out /out \
  && cp .keys/bundle-ed25519.pub.pem /out/
 
-# ---- bundle: only the tarball and the public key that verifies it (for `-o dist`) ----
+# ---- bundle: only the tarball and the public key that verifies it (for `-o bundles`) ----
 FROM scratch AS bundle
 COPY --from=build /out/ /
 
