@@ -55,7 +55,6 @@ function snapshotSources(): string {
   for (const p of [
     'package.json',
     'package-lock.json',
-    '.npmrc',
     'tsconfig.json',
     'tsconfig.build.json',
     'firmware-ts',
