@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # Clean, pinned environments for the runtime.
 #
-# The board bundle (signed .tar.gz) for arm64, written to ./dist:
-#   docker buildx build --platform linux/arm64 --target bundle -o dist .
-#   docker buildx build --platform linux/arm64 --target bundle -o dist \
+# The board bundle (signed .tar.gz) for arm64, written to ./bundles:
+#   docker buildx build --platform linux/arm64 --target bundle -o bundles .
+#   docker buildx build --platform linux/arm64 --target bundle -o bundles \
 #       --secret id=bundle_key,src=.keys/bundle-ed25519.pem .      (sign with your key)
 # (--platform linux/amd64 gives the x64 bundle.) The build stage runs on the host's own platform and
 # installs the target's packages with npm's --cpu/--os filters, so no emulation is involved.
@@ -22,7 +22,7 @@ ARG NPM_VERSION
 ARG TARGETARCH
 RUN npm install -g --no-audit --no-fund npm@${NPM_VERSION}
 WORKDIR /src
-COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 # Scripts skipped: `prepare` would build and fetch models before the sources are here; both run below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY firmware-ts ./firmware-ts
@@ -36,7 +36,7 @@ RUN --mount=type=secret,id=bundle_key,target=/src/.keys/bundle-ed25519.pem,requi
  && node dist/firmware-ts/src/cli.js build --arch "$arch" --out /out \
  && cp .keys/bundle-ed25519.pub.pem /out/
 
-# ---- bundle: only the tarball and the public key that verifies it (for `-o dist`) ----
+# ---- bundle: only the tarball and the public key that verifies it (for `-o bundles`) ----
 FROM scratch AS bundle
 COPY --from=build /out/ /
 
@@ -49,7 +49,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && npm install -g --no-audit --no-fund npm@${NPM_VERSION}
 WORKDIR /opt/glasses
-COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY firmware-ts ./firmware-ts
 COPY scripts ./scripts

@@ -4,7 +4,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/**', 'node_modules/**', 'models/**', 'test/fixtures/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'bundles/**', 'node_modules/**', 'models/**', 'test/fixtures/**', 'coverage/**'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {

@@ -337,7 +337,7 @@ export function loadConfig(options: LoadConfigOptions = {}): FrozenConfig {
           const where = sources.get(key) ?? (file !== undefined ? `${file}: ${key}` : key);
           if (issue.code === 'unrecognized_keys') return `${where}: unknown key`;
           const at = valueAt(raw, path);
-          const value = at === undefined ? 'missing' : JSON.stringify(at);
+          const value = at === undefined ? 'missing' : shownValue(at);
           return `${where} = ${value}: ${issue.message}`;
         })
         .join('\n');
@@ -347,6 +347,17 @@ export function loadConfig(options: LoadConfigOptions = {}): FrozenConfig {
     });
   }
   return deepFreeze(result.data);
+}
+
+/**
+ * A config value as the error shows it: JSON, but with numbers JSON cannot write (1e999 reads as
+ * Infinity, which JSON.stringify prints as null) shown as what they are.
+ */
+function shownValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+  );
 }
 
 /**

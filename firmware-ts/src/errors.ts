@@ -66,6 +66,10 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'An image is empty, truncated, corrupt, too small or too large to look at.',
   },
+  E_OUTPUT_FILE: {
+    retryable: false,
+    summary: 'An output file (a --draw picture) cannot be written: its folder is missing or not writable.',
+  },
   E_CAMERA_OPEN: {
     retryable: true,
     summary: 'The camera (V4L2 device, image folder or video) cannot be opened, or ffmpeg is absent.',

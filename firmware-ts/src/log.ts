@@ -1,8 +1,9 @@
 /**
  * The one pino root. JSON lines on the board (stderr is not a terminal under systemd), readable lines
  * in a terminal. Logs go to stderr so that a command's stdout stays machine-readable (JSON lines).
- * Components take `log.child({ component })`; a voice turn adds `turnId`. Object first, message second;
- * never transcripts, audio or images at info level.
+ * Components take `log.child({ component })`; the voice loop puts a turn's `turnId` in the fields of the
+ * lines about it (there is no child logger per turn). Object first, message second; never
+ * transcripts, audio or images at info level.
  */
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';

@@ -40,4 +40,10 @@ export function fromRoot(path: string): string {
   return resolve(PACKAGE_ROOT, path);
 }
 
+/**
+ * Where `glasses build` writes bundles and `glasses flash` looks for one: a folder of its own, so
+ * cleaning bundles never removes the compiled runtime in dist/.
+ */
+export const BUNDLES_DIR = join(PACKAGE_ROOT, 'bundles');
+
 export const SAMPLES_DIR = join(PACKAGE_ROOT, 'firmware-ts', 'assets', 'samples');

@@ -10,7 +10,8 @@
  *
  * Environment: ORDER_DRIVER_URL (orders API base), ORDER_DRIVER_TOKEN_FILE, ORDER_DRIVER_OUTBOX.
  */
-import { openOrdersClient } from '../../firmware-ts/src/cloud/orders-client.js';
+import { OrdersClient } from '../../firmware-ts/src/cloud/orders-client.js';
+import { readDeviceToken } from '../../firmware-ts/src/cloud/security.js';
 import { OrdersService } from '../../firmware-ts/src/cloud/orders-service.js';
 import { Outbox, type OrderStep } from '../../firmware-ts/src/cloud/outbox.js';
 import { RealClock } from '../../firmware-ts/src/hal/clock.js';
@@ -54,9 +55,9 @@ async function main(): Promise<void> {
       die();
     return res;
   };
-  const client = await openOrdersClient({
+  const client = new OrdersClient({
     baseUrl: required('ORDER_DRIVER_URL'),
-    tokenFile: required('ORDER_DRIVER_TOKEN_FILE'),
+    token: await readDeviceToken(required('ORDER_DRIVER_TOKEN_FILE')),
     requestTimeoutMs: 5000,
     clock,
     log,

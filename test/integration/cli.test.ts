@@ -1,6 +1,6 @@
 /** The `glasses` command as a user runs it: the built CLI in a child process. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,6 +71,54 @@ describe('glasses CLI', () => {
     expect(r.stderr).toContain('E_AUDIO_FILE_MISSING');
     expect(r.stderr).toContain(corrupt);
     expect(r.stderr).toContain('E_AUDIO_FILE_INVALID');
+  });
+
+  it('names a WAV whose fmt chunk says 0 bits per sample and goes on with the next file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-wake-'));
+    const good = join(WAKE_FIXTURES, 'multi', 'jarvis_twice.wav');
+    const bad = join(dir, 'zero-bits.wav');
+    const header = readFileSync(good);
+    // 0 bits per sample and a block align of 0: nothing to size a sample by.
+    header.writeUInt16LE(0, 32);
+    header.writeUInt16LE(0, 34);
+    writeFileSync(bad, header);
+    const r = await glasses(['wake', '--log-level', 'error', '--phrase', 'hey_jarvis', good, bad, good], {
+      GLASSES_LOG__FORMAT: 'json',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('RangeError');
+    expect(r.stderr).toContain('E_AUDIO_FILE_INVALID');
+    expect(r.stderr).toContain(`${bad}: fmt chunk`);
+    const files = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { file: string }).file);
+    expect(files).toEqual([good, good, good, good]);
+  });
+
+  it('wake on a folder reads every WAV under it, as eval wake does, and counts the other files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-wake-'));
+    const clip = join(dir, 'sub', 'jarvis_twice.wav');
+    mkdirSync(join(dir, 'sub'));
+    copyFileSync(join(WAKE_FIXTURES, 'multi', 'jarvis_twice.wav'), clip);
+    writeFileSync(join(dir, 'manifest.tsv'), 'file\tvoice\nsub/jarvis_twice.wav\ten-us\n');
+    writeFileSync(join(dir, 'sub', 'notes.txt'), 'not audio\n');
+    const r = await glasses(['wake', '--phrase', 'hey_jarvis', dir], { GLASSES_LOG__FORMAT: 'json' });
+    expect(r.code).toBe(0);
+    const files = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { file: string }).file);
+    expect(files).toEqual([clip, clip]);
+    expect(r.stderr).toContain('2 files that are not audio skipped');
+    const empty = mkdtempSync(join(tmpdir(), 'cli-wake-'));
+    writeFileSync(join(empty, 'notes.txt'), 'not audio\n');
+    const none = await glasses(['wake', '--phrase', 'hey_jarvis', empty, clip], {
+      GLASSES_LOG__FORMAT: 'json',
+    });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`folder ${empty} holds no WAV files (1 other files, not audio)`);
+    expect(none.stdout.trim().split('\n')).toHaveLength(2);
   });
 
   it('stops on a bad config value, naming the variable, the value and what was expected', async () => {

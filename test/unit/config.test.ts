@@ -75,6 +75,19 @@ describe('config', () => {
     expect(e.message).toContain(`${file}: wake.scoreThreshold = 1.5`);
   });
 
+  it('shows a number JSON reads as Infinity as 1e999 gave it, not as null', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'glasses.json');
+    writeFileSync(file, '{ "wake": { "refractoryMs": 1e999, "thresholds": { "hey_quark": -1e999 } } }');
+    const e = configError(() => loadConfig({ file, env: {} }));
+    expect(e.message).toContain(`${file}: wake.refractoryMs = Infinity:`);
+    expect(e.message).toContain(`${file}: wake.thresholds.hey_quark = -Infinity:`);
+    expect(e.message).not.toContain('= null');
+    const env = configError(() => loadConfig({ env: { GLASSES_WAKE__REFRACTORY_MS: '1e999' } }));
+    expect(env.message).toContain('GLASSES_WAKE__REFRACTORY_MS = ');
+    expect(env.message).not.toContain('= null');
+  });
+
   it('rejects unknown keys from the file and the environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'glasses.json');

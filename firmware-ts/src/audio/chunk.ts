@@ -33,3 +33,39 @@ export function* splitChunks(
     };
   }
 }
+
+/**
+ * Re-cuts 16 kHz mono pieces of any length (a WAV read a second at a time) into chunks of
+ * `chunkSamples`, the last one shorter: the same chunks `splitChunks` cuts from the joined pieces.
+ */
+export async function* rechunk(
+  pieces: AsyncIterable<Int16Array>,
+  chunkSamples: number,
+  sampleRateHz = MODEL_SAMPLE_RATE_HZ,
+): AsyncGenerator<AudioChunk> {
+  let pending = new Int16Array(chunkSamples);
+  let filled = 0;
+  let start = 0;
+  const emit = (length: number): AudioChunk => {
+    const chunk = {
+      pcm: pending.subarray(0, length),
+      sampleRateHz,
+      channels: 1,
+      tsMs: samplesToMs(start, sampleRateHz),
+    };
+    start += length;
+    pending = new Int16Array(chunkSamples);
+    filled = 0;
+    return chunk;
+  };
+  for await (const piece of pieces) {
+    for (let offset = 0; offset < piece.length;) {
+      const take = Math.min(chunkSamples - filled, piece.length - offset);
+      pending.set(piece.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled === chunkSamples) yield emit(chunkSamples);
+    }
+  }
+  if (filled > 0) yield emit(filled);
+}

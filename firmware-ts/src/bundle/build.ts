@@ -37,7 +37,7 @@ import { BUNDLE_NAME, type BundleArch } from './verify.js';
 
 export interface BuildOptions {
   arch: BundleArch;
-  /** Where the .tar.gz goes; `dist` under the package root by default. */
+  /** Where the .tar.gz goes; `bundles` under the package root by default. */
   outDir?: string;
   /** Signing keys, made on first use; `.keys` under the package root by default. */
   keyDir?: string;
@@ -157,7 +157,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   if (!(ARCHES as readonly string[]).includes(arch))
     throw new GlassesError('E_BUNDLE_BUILD', `unknown arch "${arch}": arm64 or x64`);
   const root = options.root ?? PACKAGE_ROOT;
-  const outDir = options.outDir ?? join(root, 'dist');
+  const outDir = options.outDir ?? join(root, 'bundles');
   const pkg = await readCheckout(root);
   const top = bundleTopName(pkg.version, arch);
   const keys = await loadOrCreateKeyPair(options.keyDir ?? join(root, '.keys'));

@@ -1,6 +1,6 @@
 /**
  * The production node_modules of a bundle, installed for the target rather than for this machine:
- * `npm ci --cpu --os --libc` with the repo's lockfile and .npmrc picks the target's optional platform
+ * `npm ci --cpu --os --libc` with the repo's lockfile (and .npmrc, if there is one) picks the target's optional platform
  * packages (sharp's @img/*), then what the target never loads is pruned.
  */
 import { spawn } from 'node:child_process';

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { GlassesError, isGlassesError, messageOf } from '../errors.js';
 import type { Clock } from '../hal/clock.js';
 import type { Log } from '../log.js';
-import { checkCloudUrl, readDeviceToken } from './security.js';
+import { checkCloudUrl } from './security.js';
 
 const money = z.object({
   amount: z.number().min(0),
@@ -198,14 +198,6 @@ export class OrdersClient implements OrdersApi {
       deadline.abort();
     }
   }
-}
-
-/** Reads the token file and builds the client; what the composition root calls. */
-export async function openOrdersClient(
-  options: Omit<OrdersClientDeps, 'token'> & { tokenFile: string },
-): Promise<OrdersClient> {
-  const { tokenFile, ...rest } = options;
-  return new OrdersClient({ ...rest, token: await readDeviceToken(tokenFile) });
 }
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, op: string): T {

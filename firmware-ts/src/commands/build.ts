@@ -5,7 +5,7 @@ import { COMMON_USAGE, boot, parse, type Command } from './command.js';
 
 export const buildCommand: Command = {
   name: 'build',
-  summary: 'build the signed bundle for a board: dist/glasses-<version>-linux-<arch>.tar.gz',
+  summary: 'build the signed bundle for a board: bundles/glasses-<version>-linux-<arch>.tar.gz',
   usage: `Usage: glasses build --arch arm64|x64 [--out DIR] [--key-dir DIR] [--root DIR] [--non-commercial-models] [--json]
 
 Compiles the TypeScript, installs the production node_modules for linux-<arch> (npm ci with the
@@ -17,7 +17,7 @@ out unless --non-commercial-models is given.
 
 Options:
   --arch ARCH         arm64 (the boards) or x64
-  --out DIR           where the .tar.gz goes (default: dist/ in the package root)
+  --out DIR           where the .tar.gz goes (default: bundles/ in the package root)
   --key-dir DIR       signing keys, made on first use (default: .keys/ in the package root)
   --root DIR          the source checkout to build (default: this package), e.g. a clean git worktree
   --non-commercial-models

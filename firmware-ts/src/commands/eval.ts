@@ -2,10 +2,10 @@
 import { GlassesError } from '../errors.js';
 import { createWakeEngine } from '../main.js';
 import { renderDetPng } from '../wake-train/det.js';
-import { evalWake, type EvalWakeResult } from '../wake-train/eval.js';
+import { evalWake, type EvalWakeResult, type FolderFigures } from '../wake-train/eval.js';
 import { boot, COMMON_USAGE, parse, round, scoreFlag, untilInterrupted, type Command } from './command.js';
 
-const WAKE_USAGE = `Usage: glasses eval wake --phrase NAME --pos DIR --neg DIR [--threshold X] [--vad] [--json] [--curve OUT.png] [--jobs N]
+const WAKE_USAGE = `Usage: glasses eval wake --phrase NAME --pos DIR --neg DIR [--by COLUMN]... [--threshold X] [--vad] [--json] [--curve OUT.png] [--jobs N]
 
 Runs the runtime's streaming wake detector (the code \`glasses run\` uses) over every WAV under DIR
 (sub-folders too) and prints: positives found / total (FRR), false accepts and false accepts per
@@ -13,16 +13,20 @@ hour over the negatives' total length, figures per sub-folder, detection latency
 phrase, and the DET curve (FRR against FA/h across thresholds). Each file is followed by 1 s of
 silence, as a microphone would go on listening. Phrase ends come from the data set's index.json
 (glasses train-wake data) when there is one, else from the end of the clip's last loud part.
-A file that cannot be read is reported and left out; the exit code is then 1.
+Files that are not audio by their extension (.wav, .wave) are left out and counted; a WAV that
+cannot be read is reported and left out, and the exit code is then 1.
 
 Options:
   --phrase NAME       wake head (a models-manifest wake-head name, e.g. hey_jarvis)
   --pos DIR           folder of clips that hold the phrase
   --neg DIR           folder of clips that do not
+  --by COLUMN         figures per value of COLUMN in the manifests beside the clips (repeatable): a
+                      manifest is a .tsv under DIR whose header names "file" (a clip, relative to the
+                      .tsv) and COLUMN, e.g. file<TAB>voice<TAB>noise
   --threshold X       score threshold 0..1 (default: config, for that phrase)
   --vad               gate detections with Silero VAD, as config wake.vadGate does
   --json              print one JSON object: frr, faPerHour, found, total, negSeconds, threshold,
-                      perFolder, curve, latencyMs, errors, ...
+                      perFolder, byColumn, curve, latencyMs, errors, skipped, ...
   --curve OUT.png     write the DET curve as a PNG, with the threshold's point marked
   --jobs N            detectors running at once, one file each (default 2; figures do not depend on it)
 ${COMMON_USAGE}`;
@@ -53,6 +57,7 @@ async function evalWakeCommand(argv: string[], out: (line: string) => void): Pro
     json: { type: 'boolean' },
     curve: { type: 'string' },
     jobs: { type: 'string' },
+    by: { type: 'string', multiple: true },
   });
   if (values.help === true) {
     out(WAKE_USAGE);
@@ -95,6 +100,7 @@ async function evalWakeCommand(argv: string[], out: (line: string) => void): Pro
       log: log.child({ component: 'eval' }),
       signal,
       concurrency: jobs,
+      ...(values.by === undefined ? {} : { by: values.by }),
     }),
   );
   if (values.curve !== undefined) {
@@ -133,14 +139,9 @@ export function formatReport(r: EvalWakeResult): string[] {
       ? 'latency: no detections'
       : `latency from the end of the phrase (${l.phraseEnd === 'index' ? 'from index.json' : l.phraseEnd === 'mixed' ? 'index.json and estimated' : 'estimated from the audio'}): median ${l.medianMs} ms, mean ${l.meanMs} ms, p90 ${l.p90Ms} ms, max ${l.maxMs} ms (${l.count} detections)`,
   );
-  lines.push('per folder:');
-  const width = Math.max(8, ...r.perFolder.map((f) => f.folder.length));
-  for (const f of r.perFolder) {
-    const figures =
-      f.label === 'pos'
-        ? `found ${f.found ?? 0}/${f.clips}  FRR ${pct(f.frr ?? 0)}`
-        : `${f.clips} clips, ${(f.seconds / 60).toFixed(1)} min, ${f.falseAccepts ?? 0} false accepts (${(f.faPerHour ?? 0).toFixed(2)}/h)`;
-    lines.push(`  ${f.label} ${f.folder.padEnd(width)}  ${figures}`);
+  lines.push('per folder:', ...groupLines(r.perFolder.map((f) => ({ ...f, name: f.folder }))));
+  for (const c of r.byColumn) {
+    lines.push(`by ${c.column}:`, ...groupLines(c.groups.map((g) => ({ ...g, name: g.value }))));
   }
   lines.push('DET curve (threshold: FRR, false accepts per hour):');
   for (const p of r.curve) {
@@ -150,6 +151,18 @@ export function formatReport(r: EvalWakeResult): string[] {
       );
     }
   }
+  if (r.skipped > 0) lines.push(`skipped ${r.skipped} files that are not audio (not .wav)`);
   for (const e of r.errors) lines.push(`error: ${e.code}: ${e.message}`);
   return lines;
+}
+
+function groupLines(groups: readonly (Omit<FolderFigures, 'folder'> & { name: string })[]): string[] {
+  const width = Math.max(8, ...groups.map((g) => g.name.length));
+  return groups.map((g) => {
+    const figures =
+      g.label === 'pos'
+        ? `found ${g.found ?? 0}/${g.clips}  FRR ${pct(g.frr ?? 0)}`
+        : `${g.clips} clips, ${(g.seconds / 60).toFixed(1)} min, ${g.falseAccepts ?? 0} false accepts (${(g.faPerHour ?? 0).toFixed(2)}/h)`;
+    return `  ${g.label} ${g.name.padEnd(width)}  ${figures}`;
+  });
 }

@@ -1,9 +1,10 @@
 /** `glasses flash`: a bundle onto boards over ssh, A/B slots, health-checked, rolled back on failure. */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GlassesError } from '../errors.js';
+import { BUNDLES_DIR } from '../paths.js';
 import { readLocalBundle, signedBy } from '../flash/bundle-file.js';
 import { flashAll } from '../flash/flash-all.js';
 import type { FlashSignals } from '../flash/flash-board.js';
@@ -47,7 +48,7 @@ board), unknown (contact lost after the switch).
 
 Board:
   --board SPEC          user@host[:port], [user@]ssh-config-alias, user@[ipv6]:port; repeatable
-  --bundle FILE         the bundle (default: the only dist/glasses-*-linux-*.tar.gz)
+  --bundle FILE         the bundle (default: the only bundles/glasses-*-linux-*.tar.gz)
   --board-root DIR      the install root on the boards (default ${DEFAULTS.root}); the ssh user must
                         be able to write it (e.g. sudo install -d -o USER ${DEFAULTS.root})
   --node PATH           node on the boards (default ${DEFAULTS.node}, from the login PATH)
@@ -180,17 +181,17 @@ function usage(why: string): never {
   throw usageError('flash', why);
 }
 
-async function defaultBundle(): Promise<string> {
-  const dist = resolve('dist');
-  const names = await fs.readdir(dist).then(
-    (all) => all.filter((n) => /^glasses-.+-linux-(arm64|x64)\.tar\.gz$/.test(n)),
+/** The only bundle in `dir` (`glasses build` writes to BUNDLES_DIR), else E_USAGE saying what to do. */
+export async function defaultBundle(dir = BUNDLES_DIR): Promise<string> {
+  const names = await fs.readdir(dir).then(
+    (all) => all.filter((n) => /^glasses-.+-linux-(arm64|x64)\.tar\.gz$/.test(n)).sort(),
     () => [],
   );
-  if (names.length === 1 && names[0] !== undefined) return join(dist, names[0]);
+  if (names.length === 1 && names[0] !== undefined) return join(dir, names[0]);
   usage(
     names.length === 0
-      ? `no dist/glasses-*-linux-*.tar.gz here; build one (glasses build) or give --bundle`
-      : `several bundles in dist/ (${names.join(', ')}); pick one with --bundle`,
+      ? `no glasses-*-linux-*.tar.gz in ${dir}; build one (glasses build) or give --bundle`
+      : `several bundles in ${dir} (${names.join(', ')}); pick one with --bundle`,
   );
 }
 

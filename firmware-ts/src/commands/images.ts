@@ -37,7 +37,7 @@ export async function forEachImage(
     }
   }
   if (failed > 0) {
-    log.error({ failed, total: files.length }, `${failed} of ${files.length} images could not be read`);
+    log.error({ failed, total: files.length }, `${failed} of ${files.length} images failed`);
   }
   return failed > 0 ? 1 : 0;
 }

@@ -1,6 +1,8 @@
 /** `glasses wake`: wake phrase detection over WAV files, or live from an ALSA microphone. */
-import { readWavAs16kMono } from '../audio/wav.js';
-import { splitChunks } from '../audio/chunk.js';
+import { promises as fs } from 'node:fs';
+import { listAudioFolder } from '../audio/files.js';
+import { streamWavAs16kMono } from '../audio/wav.js';
+import { rechunk } from '../audio/chunk.js';
 import { GlassesError, isGlassesError, messageOf } from '../errors.js';
 import { createAlsaMic, createWakeEngine } from '../main.js';
 import { boot, COMMON_USAGE, parse, round, scoreFlag, untilInterrupted, type Command } from './command.js';
@@ -8,12 +10,13 @@ import { boot, COMMON_USAGE, parse, round, scoreFlag, untilInterrupted, type Com
 export const wakeCommand: Command = {
   name: 'wake',
   summary: 'detect wake phrases in WAV files, or live with --mic',
-  usage: `Usage: glasses wake [--phrase NAME]... [--vad] FILE.wav...
+  usage: `Usage: glasses wake [--phrase NAME]... [--vad] FILE.wav|DIR...
        glasses wake [--phrase NAME]... [--vad] --mic [DEVICE]
 
 Prints one JSON line per detection: {"file","phrase","atMs","score"} (atMs from the start of the
 file), or {"device","phrase","atMs","score"} with --mic, live until Ctrl-C. Any WAV is accepted:
-other rates and channel counts are resampled and downmixed to 16 kHz mono.
+other rates and channel counts are resampled and downmixed to 16 kHz mono. A folder stands for
+every WAV under it (sub-folders too), as in glasses eval wake; its other files are counted, not read.
 
 Options:
   --phrase NAME       wake head to load (repeatable; default: config wake.phrases)
@@ -77,11 +80,31 @@ ${COMMON_USAGE}`,
         return 0;
       }
       let failed = 0;
-      for (const file of positionals) {
+      let badFolders = 0;
+      const files: string[] = [];
+      for (const arg of positionals) {
+        if (!(await isFolder(arg))) {
+          files.push(arg);
+          continue;
+        }
+        try {
+          const folder = await listAudioFolder(arg);
+          files.push(...folder.files);
+          const skipped = folder.skipped.length;
+          if (skipped > 0)
+            log.info({ folder: arg, skipped }, `${arg}: ${skipped} files that are not audio skipped`);
+        } catch (err) {
+          if (!isGlassesError(err)) throw err;
+          failed++;
+          badFolders++;
+          log.error({ code: err.code, file: arg }, err.message);
+        }
+      }
+      for (const file of files) {
         engine.detector.reset();
         try {
-          const audio = await readWavAs16kMono(file);
-          for (const c of splitChunks(audio.pcm, chunk)) {
+          // Streamed: a file of any length is held a second at a time.
+          for await (const c of rechunk(streamWavAs16kMono(file), chunk)) {
             for (const d of await engine.detector.push(c)) {
               out(JSON.stringify({ file, phrase: d.phrase, atMs: d.atMs, score: round(d.score) }));
             }
@@ -93,11 +116,11 @@ ${COMMON_USAGE}`,
           log.error({ code: err.code, file }, err.message);
         }
       }
-      if (failed > 0)
-        log.error(
-          { failed, total: positionals.length },
-          `${failed} of ${positionals.length} files could not be read`,
-        );
+      if (failed > 0) {
+        // A folder that could not be listed counts as one.
+        const total = files.length + badFolders;
+        log.error({ failed, total }, `${failed} of ${total} files could not be read`);
+      }
       return failed > 0 ? 1 : 0;
     } catch (err) {
       throw isGlassesError(err) ? err : new Error(`glasses wake: ${messageOf(err)}`, { cause: err });
@@ -106,3 +129,11 @@ ${COMMON_USAGE}`,
     }
   },
 };
+
+async function isFolder(path: string): Promise<boolean> {
+  return fs.stat(path).then(
+    (s) => s.isDirectory(),
+    // A path that cannot be read is named when it is read as a file.
+    () => false,
+  );
+}

@@ -1,6 +1,6 @@
 /** The microphone port, and a microphone that replays a WAV file. */
-import { splitChunks, type AudioChunk } from '../audio/chunk.js';
-import { readWavAs16kMono } from '../audio/wav.js';
+import { rechunk, type AudioChunk } from '../audio/chunk.js';
+import { streamWavAs16kMono } from '../audio/wav.js';
 import type { Clock } from './clock.js';
 
 export interface Mic {
@@ -30,10 +30,12 @@ export class WavFileMic implements Mic {
   }
 
   async *chunks(signal: AbortSignal): AsyncIterable<AudioChunk> {
-    const { pcm } = await readWavAs16kMono(this.options.file);
     const { clock, pace } = this.options;
     const start = clock.now();
-    for (const chunk of splitChunks(pcm, this.options.chunkSamples ?? 1024)) {
+    // The file is read a second at a time as it is played, so an hour of audio takes no more memory
+    // than a second of it.
+    const pieces = streamWavAs16kMono(this.options.file, signal);
+    for await (const chunk of rechunk(pieces, this.options.chunkSamples ?? 1024)) {
       if (signal.aborted) return;
       if (pace === 'realtime') {
         // A real mic hands over a chunk once its last sample has been captured.

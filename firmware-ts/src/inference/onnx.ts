@@ -1,4 +1,7 @@
-/** onnxruntime-node behind the InferenceModel port. Built only by main.ts. */
+/**
+ * onnxruntime-node behind the InferenceModel port. Built by inference/model-set.ts (the models a
+ * process has open) and by `glasses train-wake`, which checks the head it exported through it.
+ */
 import * as ort from 'onnxruntime-node';
 import { GlassesError, messageOf } from '../errors.js';
 import { verifiedModelPath, type ModelEntry } from '../models/manifest.js';

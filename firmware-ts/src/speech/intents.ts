@@ -222,25 +222,6 @@ export function parseIntent(text: string, commands: readonly CommandSpec[] = COM
   return intent === undefined ? undefined : { name: intent.name, slots: { ...intent.slots } };
 }
 
-/**
- * True when the words so far already form a command and no longer phrase starting with them
- * means something else, so waiting for more words cannot change what is done: "stop" ("stop
- * talking" is still stop) and "buy two" ("buy two of these" buys two as well) are complete;
- * "buy" and "what is" are not. The voice loop ends the utterance on it instead of waiting for
- * the end-of-speech silence.
- */
-export function isCompleteCommand(partialText: string, commands: readonly CommandSpec[] = COMMANDS): boolean {
-  const expansions = expansionsOf(commands);
-  const text = normalizeTranscript(partialText);
-  const intent = expansions.get(text);
-  if (intent === undefined) return false;
-  const prefix = `${text} `;
-  for (const [longer, meaning] of expansions) {
-    if (longer.startsWith(prefix) && !sameIntent(meaning, intent)) return false;
-  }
-  return true;
-}
-
 /** Every word the grammar uses, sorted: the recogniser's dictionary must know them all. */
 export function grammarWords(commands: readonly CommandSpec[] = COMMANDS): string[] {
   const words = new Set<string>();

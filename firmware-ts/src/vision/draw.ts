@@ -2,7 +2,9 @@
  * Draws what the glasses saw onto the picture (boxes and labels as an SVG overlay composited by
  * sharp), so a person can check a detection or a reading by eye.
  */
+import { dirname } from 'node:path';
 import sharp from 'sharp';
+import { GlassesError, messageOf } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { Box } from './frame.js';
 
@@ -49,5 +51,16 @@ export async function drawMarks(image: Uint8Array, marks: readonly Mark[], out: 
     .composite([{ input: Buffer.from(overlaySvg(marks, width, height)), top: 0, left: 0 }])
     .png()
     .toBuffer();
-  await writeFileAtomic(out, png);
+  try {
+    await writeFileAtomic(out, png);
+  } catch (err) {
+    const why =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `its folder ${dirname(out)} does not exist`
+        : messageOf(err);
+    throw new GlassesError('E_OUTPUT_FILE', `picture ${out}: cannot write it (${why})`, {
+      details: { file: out },
+      cause: err,
+    });
+  }
 }

@@ -212,7 +212,8 @@ export function renderDetSvg(
   if (m !== undefined) {
     const mx = x(m.faPerHour);
     const my = y(m.frr);
-    const text = `threshold ${fmt(m.threshold)}: FRR ${fmt(m.frr * 100)}% at ${fmt(m.faPerHour)} FA/h`;
+    // The threshold as the detector uses it (0.9985, not 0.999): the curve's steep end lives in the fourth digit.
+    const text = `threshold ${Number(m.threshold.toPrecision(12))}: FRR ${fmt(m.frr * 100)}% at ${fmt(m.faPerHour)} FA/h`;
     parts.push(
       `<circle cx="${mx}" cy="${my}" r="7" fill="none" stroke="black" stroke-width="2.5"/>`,
       `<text x="${Math.min(mx + 12, PLOT.right - 330)}" y="${Math.max(my - 12, PLOT.top + 16)}">${escapeXml(text)}</text>`,

@@ -9,19 +9,21 @@
  *   rising-edge and refractory rule (det.ts), so its point at the run's threshold equals the run;
  * - latency: from the end of the phrase to the first detection. The end comes from the data set's
  *   index.json (`phraseEndSeconds`) when the clip is in one, else it is taken as the end of the last
- *   loud part of the clip (see `speechEndMs`), which is right for a clip holding only the phrase.
+ *   loud part of the clip (see speech-end.ts), which is right for a clip holding only the phrase.
  *
  * Each file is followed by EVAL_TAIL_MS of silence, as the microphone would go on listening: a phrase
  * that ends a file is still heard out. The silence is not counted in the negatives' hours.
  */
-import { promises as fs } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { splitChunks } from '../audio/chunk.js';
-import { readWavAs16kMono } from '../audio/wav.js';
-import { GlassesError, isGlassesError, messageOf } from '../errors.js';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { MODEL_SAMPLE_RATE_HZ, rechunk } from '../audio/chunk.js';
+import { listAudioFolder } from '../audio/files.js';
+import { streamWavAs16kMono } from '../audio/wav.js';
+import { GlassesError, isGlassesError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { FrameScores, WakeDetector } from '../wake/detector.js';
 import { FRAME_SAMPLES } from '../wake/features.js';
+import { readClipManifests } from './clip-manifest.js';
+import { WindowLoudness } from './speech-end.js';
 import { readWakeDataIndex } from './data/dataset.js';
 import { DEFAULT_THRESHOLDS, detCurve, type DetPoint } from './det.js';
 
@@ -46,6 +48,8 @@ export interface EvalWakeOptions {
   signal?: AbortSignal;
   /** Engines evaluating files at once (default 1); the figures are the same for any number. */
   concurrency?: number;
+  /** Columns of the manifest TSVs beside the clips to group the figures by (`--by voice`). */
+  by?: readonly string[];
 }
 
 export interface FolderFigures {
@@ -61,6 +65,19 @@ export interface FolderFigures {
   falseAccepts?: number;
   faPerHour?: number;
 }
+
+/** Figures of the clips whose manifest row has `value` in `column` (`(none)` for clips without one). */
+export interface GroupFigures extends Omit<FolderFigures, 'folder'> {
+  value: string;
+}
+
+export interface ColumnFigures {
+  column: string;
+  groups: GroupFigures[];
+}
+
+/** What a group is called when its clips have no manifest row, or nothing in that column. */
+export const NO_VALUE = '(none)';
 
 export interface LatencyFigures {
   /** Detections measured. */
@@ -92,7 +109,11 @@ export interface EvalWakeResult {
   faPerHour: number;
   latencyMs: LatencyFigures | null;
   perFolder: FolderFigures[];
+  /** One entry per `by` column, in the order asked. */
+  byColumn: ColumnFigures[];
   curve: DetPoint[];
+  /** Files under the folders that are not audio (by their extension), left out. */
+  skipped: number;
   /** Files that could not be read; the figures leave them out. */
   errors: FileError[];
 }
@@ -107,15 +128,39 @@ interface ClipResult {
   /** Where the phrase ends, and whence that is known. */
   phraseEndMs: number;
   phraseEndFrom: 'index' | 'estimated';
+  /** The `by` columns of its manifest row. */
+  columns: Readonly<Record<string, string>>;
 }
 
 export async function evalWake(options: EvalWakeOptions): Promise<EvalWakeResult> {
   const { phrase, log } = options;
   const signal = options.signal ?? new AbortController().signal;
+  const pos = await listAudioFolder(options.posDir);
+  const neg = await listAudioFolder(options.negDir);
   const jobs = [
-    ...(await listFiles(options.posDir)).map((file) => ({ root: options.posDir, label: 'pos', file })),
-    ...(await listFiles(options.negDir)).map((file) => ({ root: options.negDir, label: 'neg', file })),
+    ...pos.files.map((file) => ({ root: options.posDir, label: 'pos', file })),
+    ...neg.files.map((file) => ({ root: options.negDir, label: 'neg', file })),
   ];
+  const skipped = pos.skipped.length + neg.skipped.length;
+  if (skipped > 0)
+    log.info({ skipped }, `${skipped} files are not audio (by their extension) and are left out`);
+  const by = options.by ?? [];
+  // Manifests are read only to group by their columns.
+  const manifests = await readClipManifests(by.length === 0 ? [] : [...pos.skipped, ...neg.skipped], log);
+  for (const column of by) {
+    if (![...manifests.values()].some((row) => column in row)) {
+      throw new GlassesError(
+        'E_USAGE',
+        `glasses eval wake --by ${column}: no manifest under ${options.posDir} or ${options.negDir} has a "${column}" column (a .tsv whose header names "file" and "${column}", files relative to it)`,
+      );
+    }
+  }
+  const columnsOf = (file: string): Record<string, string> => {
+    const row = manifests.get(resolve(file));
+    return Object.fromEntries(
+      by.map((c) => [c, row?.[c] === undefined || row[c] === '' ? NO_VALUE : row[c]]),
+    );
+  };
   const phraseEnds = await phraseEndsFrom(options.posDir);
   const results: (ClipResult | undefined)[] = [];
   const errors: FileError[] = [];
@@ -149,6 +194,7 @@ export async function evalWake(options: EvalWakeOptions): Promise<EvalWakeResult
           results[i] = await evalFile(engine.detector, phrase, job.file, () => frameScores, {
             folder: folderOf(job.root, job.file),
             phraseEndMs: phraseEnds.get(resolve(job.file)),
+            columns: columnsOf(job.file),
           });
         } catch (err) {
           if (!isGlassesError(err) || err.code === 'E_ABORTED') {
@@ -178,7 +224,7 @@ export async function evalWake(options: EvalWakeOptions): Promise<EvalWakeResult
       return job.label === label && r !== undefined ? [r] : [];
     });
   errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return summarise(options, threshold, pick('pos'), pick('neg'), errors);
+  return summarise(options, threshold, pick('pos'), pick('neg'), errors, skipped);
 }
 
 async function evalFile(
@@ -186,14 +232,22 @@ async function evalFile(
   phrase: string,
   file: string,
   frameScores: () => readonly number[],
-  known: { folder: string; phraseEndMs: number | undefined },
+  known: { folder: string; phraseEndMs: number | undefined; columns: Readonly<Record<string, string>> },
 ): Promise<ClipResult> {
-  const audio = await readWavAs16kMono(file);
-  const pcm = new Int16Array(audio.pcm.length + Math.round((EVAL_TAIL_MS / 1000) * audio.sampleRateHz));
-  pcm.set(audio.pcm);
+  // Streamed: an hour of negatives is held a second at a time, its loudness in 10 ms windows.
+  const loudness = new WindowLoudness(MODEL_SAMPLE_RATE_HZ);
+  let samples = 0;
+  async function* heard(): AsyncGenerator<Int16Array> {
+    for await (const piece of streamWavAs16kMono(file)) {
+      loudness.push(piece);
+      samples += piece.length;
+      yield piece;
+    }
+    yield new Int16Array(Math.round((EVAL_TAIL_MS / 1000) * MODEL_SAMPLE_RATE_HZ));
+  }
   let detections = 0;
   let firstDetectionMs: number | undefined;
-  for (const chunk of splitChunks(pcm, FRAME_SAMPLES)) {
+  for await (const chunk of rechunk(heard(), FRAME_SAMPLES)) {
     for (const d of await detector.push(chunk)) {
       if (d.phrase !== phrase) continue;
       detections++;
@@ -203,11 +257,14 @@ async function evalFile(
   return {
     file,
     folder: known.folder,
-    seconds: audio.pcm.length / audio.sampleRateHz,
+    columns: known.columns,
+    seconds: samples / MODEL_SAMPLE_RATE_HZ,
     scores: Float32Array.from(frameScores()),
     detections,
     ...(firstDetectionMs === undefined ? {} : { firstDetectionMs }),
-    ...phraseEndOf(known.phraseEndMs, audio.pcm, audio.sampleRateHz),
+    ...(known.phraseEndMs === undefined
+      ? { phraseEndMs: loudness.speechEndMs(), phraseEndFrom: 'estimated' as const }
+      : { phraseEndMs: known.phraseEndMs, phraseEndFrom: 'index' as const }),
   };
 }
 
@@ -217,36 +274,19 @@ function summarise(
   pos: readonly ClipResult[],
   neg: readonly ClipResult[],
   errors: FileError[],
+  skipped: number,
 ): EvalWakeResult {
   const found = pos.filter((c) => c.detections > 0).length;
   const falseAccepts = neg.reduce((s, c) => s + c.detections, 0);
   const negSeconds = neg.reduce((s, c) => s + c.seconds, 0);
-  const perHour = (n: number, seconds: number): number => (seconds === 0 ? 0 : n / (seconds / 3600));
-  const perFolder: FolderFigures[] = [];
-  for (const [label, clips] of [
-    ['pos', pos],
-    ['neg', neg],
-  ] as const) {
-    const folders = [...new Set(clips.map((c) => c.folder))].sort();
-    for (const folder of folders) {
-      const inFolder = clips.filter((c) => c.folder === folder);
-      const seconds = inFolder.reduce((s, c) => s + c.seconds, 0);
-      const hits = inFolder.filter((c) => c.detections > 0).length;
-      const fa = inFolder.reduce((s, c) => s + c.detections, 0);
-      perFolder.push(
-        label === 'pos'
-          ? { label, folder, clips: inFolder.length, seconds, found: hits, frr: 1 - hits / inFolder.length }
-          : {
-              label,
-              folder,
-              clips: inFolder.length,
-              seconds,
-              falseAccepts: fa,
-              faPerHour: perHour(fa, seconds),
-            },
-      );
-    }
-  }
+  const perFolder = groupFigures(pos, neg, (c) => c.folder).map(({ key, ...f }) => ({ ...f, folder: key }));
+  const byColumn = (options.by ?? []).map((column) => ({
+    column,
+    groups: groupFigures(pos, neg, (c) => c.columns[column] ?? NO_VALUE).map(({ key, ...f }) => ({
+      ...f,
+      value: key,
+    })),
+  }));
   const detected = pos.filter((c) => c.firstDetectionMs !== undefined);
   return {
     phrase: options.phrase,
@@ -261,13 +301,44 @@ function summarise(
     faPerHour: perHour(falseAccepts, negSeconds),
     latencyMs: latencyFigures(detected),
     perFolder,
+    byColumn,
     curve: detCurve(
       pos.map((c) => c.scores),
       neg.map((c) => ({ scores: c.scores, seconds: c.seconds })),
       { refractoryMs: options.refractoryMs, thresholds: withThreshold(threshold) },
     ),
     errors,
+    skipped,
   };
+}
+
+const perHour = (n: number, seconds: number): number => (seconds === 0 ? 0 : n / (seconds / 3600));
+
+/** Positives' then negatives' figures for each value of `keyOf`, sorted by it. */
+function groupFigures(
+  pos: readonly ClipResult[],
+  neg: readonly ClipResult[],
+  keyOf: (c: ClipResult) => string,
+): (Omit<FolderFigures, 'folder'> & { key: string })[] {
+  const out: (Omit<FolderFigures, 'folder'> & { key: string })[] = [];
+  for (const [label, clips] of [
+    ['pos', pos],
+    ['neg', neg],
+  ] as const) {
+    const keys = [...new Set(clips.map(keyOf))].sort();
+    for (const key of keys) {
+      const inGroup = clips.filter((c) => keyOf(c) === key);
+      const seconds = inGroup.reduce((s, c) => s + c.seconds, 0);
+      const hits = inGroup.filter((c) => c.detections > 0).length;
+      const fa = inGroup.reduce((s, c) => s + c.detections, 0);
+      out.push(
+        label === 'pos'
+          ? { label, key, clips: inGroup.length, seconds, found: hits, frr: 1 - hits / inGroup.length }
+          : { label, key, clips: inGroup.length, seconds, falseAccepts: fa, faPerHour: perHour(fa, seconds) },
+      );
+    }
+  }
+  return out;
 }
 
 /** The grid, plus the run's own threshold so the curve has its exact point. */
@@ -288,75 +359,6 @@ function latencyFigures(detected: readonly ClipResult[]): LatencyFigures | null 
     maxMs: ms[ms.length - 1] ?? 0,
     phraseEnd: sources.size > 1 ? 'mixed' : sources.has('index') ? 'index' : 'estimated',
   };
-}
-
-function phraseEndOf(
-  fromIndex: number | undefined,
-  pcm: Int16Array,
-  sampleRateHz: number,
-): Pick<ClipResult, 'phraseEndMs' | 'phraseEndFrom'> {
-  return fromIndex === undefined
-    ? { phraseEndMs: speechEndMs(pcm, sampleRateHz), phraseEndFrom: 'estimated' }
-    : { phraseEndMs: fromIndex, phraseEndFrom: 'index' };
-}
-
-/** 10 ms windows. */
-const WINDOW_MS = 10;
-
-/**
- * The end of the last loud part of a clip: the last 10 ms window louder than both 35 dB under the
- * loudest window and 12 dB over the quietest tenth (the noise floor). For a clip with only the
- * phrase in it, that is where the phrase ends.
- */
-export function speechEndMs(pcm: Int16Array, sampleRateHz: number): number {
-  const w = Math.round((sampleRateHz * WINDOW_MS) / 1000);
-  const energies: number[] = [];
-  for (let i = 0; i + w <= pcm.length; i += w) {
-    let sum = 0;
-    for (let j = i; j < i + w; j++) sum += (pcm[j] ?? 0) ** 2;
-    energies.push(Math.sqrt(sum / w));
-  }
-  if (energies.length === 0) return 0;
-  const sorted = [...energies].sort((a, b) => a - b);
-  const floor = sorted[Math.floor(sorted.length / 10)] ?? 0;
-  const loud = Math.max(sorted[sorted.length - 1] ?? 0, 1) * 10 ** (-35 / 20);
-  const threshold = Math.max(loud, floor * 10 ** (12 / 20));
-  for (let k = energies.length - 1; k >= 0; k--)
-    if ((energies[k] ?? 0) >= threshold) return (k + 1) * WINDOW_MS;
-  return energies.length * WINDOW_MS;
-}
-
-/** Every file under `dir`, sorted; hidden files and folders and index.json are not clips. */
-async function listFiles(dir: string): Promise<string[]> {
-  let stat;
-  try {
-    stat = await fs.stat(dir);
-  } catch (err) {
-    throw new GlassesError('E_AUDIO_FILE_MISSING', `folder ${dir}: cannot read it (${messageOf(err)})`, {
-      details: { file: dir },
-      cause: err,
-    });
-  }
-  if (!stat.isDirectory()) {
-    throw new GlassesError('E_AUDIO_FILE_MISSING', `${dir} is not a folder: give a folder of WAV files`, {
-      details: { file: dir },
-    });
-  }
-  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
-  const files = entries
-    .filter((e) => e.isFile() || e.isSymbolicLink())
-    .map((e) => join(e.parentPath, e.name))
-    .filter((f) => {
-      const rel = relative(dir, f).split(sep);
-      return !rel.some((part) => part.startsWith('.')) && !(rel.length === 1 && rel[0] === 'index.json');
-    })
-    .sort();
-  if (files.length === 0) {
-    throw new GlassesError('E_AUDIO_FILE_MISSING', `folder ${dir} holds no audio files`, {
-      details: { file: dir },
-    });
-  }
-  return files;
 }
 
 function folderOf(root: string, file: string): string {

@@ -55,7 +55,6 @@ function snapshotSources(): string {
   for (const p of [
     'package.json',
     'package-lock.json',
-    '.npmrc',
     'tsconfig.json',
     'tsconfig.build.json',
     'firmware-ts',
@@ -149,7 +148,7 @@ describe('glasses build, for real, both targets', () => {
   });
 
   describe.each(ARCHES)('the %s bundle', (arch) => {
-    it('is dist/glasses-<version>-linux-<arch>.tar.gz, all under one top folder, owner 0, mtime 0', () => {
+    it('is glasses-<version>-linux-<arch>.tar.gz, all under one top folder, owner 0, mtime 0', () => {
       const b = builds[arch];
       expect(b.file.endsWith(`/glasses-${VERSION}-linux-${arch}.tar.gz`)).toBe(true);
       expect(createHash('sha256').update(readFileSync(b.file)).digest('hex')).toBe(b.sha256);

@@ -145,24 +145,71 @@ describe('glasses eval wake (pretrained hey_jarvis head, onnxruntime)', () => {
     expect((err as Error).message).toContain(missing);
   });
 
-  it('names a file that is not a WAV, and still evaluates the others', async () => {
+  it('leaves out files that are not audio, counting them, and names a WAV it cannot read', async () => {
     const pos = join(root, 'mixed');
-    await fs.mkdir(pos);
+    await fs.mkdir(join(pos, 'sub'), { recursive: true });
     const clip = data.clips.find((c) => c.label === 'pos')!;
     await fs.copyFile(join(root, 'data', clip.file), join(pos, 'one.wav'));
     await fs.writeFile(join(pos, 'notes.txt'), 'not audio\n');
-    const run = await evalWake([
-      '--pos',
-      pos,
-      '--neg',
-      join(root, 'data', 'test', 'neg', 'silence'),
-      '--json',
-    ]);
+    await fs.writeFile(join(pos, 'sub', 'manifest.tsv'), 'file\tvoice\n');
+    await fs.writeFile(join(pos, 'bad.wav'), 'not audio either, but named as a WAV\n');
+    const neg = join(root, 'data', 'test', 'neg', 'silence');
+    const run = await evalWake(['--pos', pos, '--neg', neg, '--json']);
     expect(run.code).toBe(1);
     const r = JSON.parse(run.lines[0]!) as EvalWakeResult;
     expect(r.total).toBe(1);
+    expect(r.skipped).toBe(2);
     expect(r.errors).toEqual([
-      expect.objectContaining({ file: join(pos, 'notes.txt'), code: 'E_AUDIO_FILE_INVALID' }),
+      expect.objectContaining({ file: join(pos, 'bad.wav'), code: 'E_AUDIO_FILE_INVALID' }),
     ]);
+    const text = await evalWake(['--pos', pos, '--neg', neg]);
+    expect(text.lines).toContain('skipped 2 files that are not audio (not .wav)');
+  });
+
+  it('groups its figures by a column of the manifest TSV beside the clips', async () => {
+    const pos = join(root, 'data', 'test', 'pos');
+    const clips = (await fs.readdir(pos, { recursive: true })).filter((f) => f.endsWith('.wav')).sort();
+    // One manifest at the top naming clips in sub-folders; a clip it does not name is "(none)".
+    const named = clips.slice(0, -1);
+    const rows = named.map(
+      (f, i) => `${f}\t${i % 2 === 0 ? 'alto' : 'bass'}\t${f.includes('noise') ? 'yes' : 'no'}`,
+    );
+    const manifest = join(pos, 'manifest.tsv');
+    await fs.writeFile(manifest, ['file\tvoice\tnoise', ...rows, ''].join('\n'));
+    try {
+      const argv = [
+        '--pos',
+        pos,
+        '--neg',
+        join(root, 'data', 'test', 'neg', 'silence'),
+        '--by',
+        'voice',
+        '--by',
+        'noise',
+      ];
+      const run = await evalWake([...argv, '--json']);
+      const r = JSON.parse(run.lines[0]!) as EvalWakeResult;
+      expect(r.skipped).toBe(1);
+      expect(r.byColumn.map((c) => c.column)).toEqual(['voice', 'noise']);
+      const voice = r.byColumn[0]!.groups.filter((g) => g.label === 'pos');
+      expect(voice.map((g) => [g.value, g.clips])).toEqual([
+        ['(none)', 1],
+        ['alto', Math.ceil(named.length / 2)],
+        ['bass', Math.floor(named.length / 2)],
+      ]);
+      expect(voice.reduce((n, g) => n + (g.found ?? 0), 0)).toBe(r.found);
+      const noisy = named.filter((f) => f.includes('noise')).length;
+      expect(r.byColumn[1]!.groups.find((g) => g.label === 'pos' && g.value === 'yes')?.clips).toBe(noisy);
+      // The negatives have no manifest: one group.
+      expect(r.byColumn[0]!.groups.filter((g) => g.label === 'neg').map((g) => g.value)).toEqual(['(none)']);
+      const text = await evalWake(argv);
+      expect(text.lines).toContain('by voice:');
+      expect(text.lines.some((l) => /^ {2}pos alto +found \d+\/\d+ {2}FRR/.test(l))).toBe(true);
+      const unknown = await evalWake([...argv.slice(0, 4), '--by', 'room']).catch((e: unknown) => e);
+      expect(isGlassesError(unknown, 'E_USAGE')).toBe(true);
+      expect((unknown as Error).message).toContain('"room" column');
+    } finally {
+      await fs.rm(manifest);
+    }
   });
 });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { loadOrCreateKeyPair, writeSignedManifest } from '../../../firmware-ts/src/bundle/manifest.js';
 import { packBundle } from '../../../firmware-ts/src/bundle/pack.js';
-import { flashCommand } from '../../../firmware-ts/src/commands/flash.js';
+import { defaultBundle, flashCommand } from '../../../firmware-ts/src/commands/flash.js';
+import { BUNDLES_DIR, PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
 import { isGlassesError } from '../../../firmware-ts/src/errors.js';
 
 async function usageError(argv: string[]): Promise<string> {
@@ -17,6 +18,24 @@ async function usageError(argv: string[]): Promise<string> {
   }
   throw new Error('expected E_USAGE');
 }
+
+describe('the bundle glasses flash takes by default', () => {
+  it('is the one glasses build writes, in bundles/ (not dist/, where the compiled runtime lives)', async () => {
+    expect(BUNDLES_DIR).toBe(join(PACKAGE_ROOT, 'bundles'));
+    const dir = mkdtempSync(join(tmpdir(), 'glasses-flash-default-'));
+    const none = await defaultBundle(dir).catch((e: unknown) => e);
+    expect(isGlassesError(none, 'E_USAGE')).toBe(true);
+    expect((none as Error).message).toContain(`no glasses-*-linux-*.tar.gz in ${dir}`);
+    await fs.writeFile(join(dir, 'glasses-1.0.0-linux-arm64.tar.gz'), '');
+    await fs.writeFile(join(dir, 'notes.txt'), '');
+    expect(await defaultBundle(dir)).toBe(join(dir, 'glasses-1.0.0-linux-arm64.tar.gz'));
+    await fs.writeFile(join(dir, 'glasses-1.0.0-linux-x64.tar.gz'), '');
+    const several = await defaultBundle(dir).catch((e: unknown) => e);
+    expect((several as Error).message).toContain(
+      `several bundles in ${dir} (glasses-1.0.0-linux-arm64.tar.gz, glasses-1.0.0-linux-x64.tar.gz)`,
+    );
+  });
+});
 
 describe('glasses flash arguments', () => {
   it('prints its usage with --help', async () => {

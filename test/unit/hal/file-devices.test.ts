@@ -2,11 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readWavAs16kMono, writeWav } from '../../../firmware-ts/src/audio/wav.js';
+import { writeWav } from '../../../firmware-ts/src/audio/wav.js';
 import { SimulatedClock } from '../../../firmware-ts/src/hal/clock.js';
 import { WavFileMic } from '../../../firmware-ts/src/hal/mic.js';
-import { WavFileSpeaker } from '../../../firmware-ts/src/hal/speaker.js';
-import { isGlassesError } from '../../../firmware-ts/src/errors.js';
 
 async function wavOf(samples: number): Promise<string> {
   const file = join(mkdtempSync(join(tmpdir(), 'mic-')), 'in.wav');
@@ -62,33 +60,5 @@ describe('WavFileMic', () => {
       if (++n === 3) controller.abort();
     }
     expect(n).toBe(3);
-  });
-});
-
-describe('WavFileSpeaker', () => {
-  it('writes everything played into one WAV on close', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'spk-')), 'out.wav');
-    const speaker = new WavFileSpeaker(file);
-    const signal = new AbortController().signal;
-    await speaker.play(
-      [{ pcm: Int16Array.from([1, 2, 3]), sampleRateHz: 16000, channels: 1, tsMs: 0 }],
-      signal,
-    );
-    await speaker.play([{ pcm: Int16Array.from([4, 5]), sampleRateHz: 16000, channels: 1, tsMs: 0 }], signal);
-    await speaker.close();
-    const back = await readWavAs16kMono(file);
-    expect(Array.from(back.pcm)).toEqual([1, 2, 3, 4, 5]);
-  });
-
-  it('stops with E_ABORTED when aborted', async () => {
-    const speaker = new WavFileSpeaker(join(mkdtempSync(join(tmpdir(), 'spk-')), 'out.wav'));
-    const controller = new AbortController();
-    controller.abort();
-    await expect(
-      speaker.play(
-        [{ pcm: new Int16Array(4), sampleRateHz: 16000, channels: 1, tsMs: 0 }],
-        controller.signal,
-      ),
-    ).rejects.toSatisfy((e) => isGlassesError(e, 'E_ABORTED'));
   });
 });

@@ -10,7 +10,7 @@ import {
   verifiedModelPath,
   type ModelEntry,
 } from '../../../firmware-ts/src/models/manifest.js';
-import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../../../firmware-ts/src/paths.js';
 
 function setup(content: Buffer): { dir: string; entry: ModelEntry } {
   const dir = mkdtempSync(join(tmpdir(), 'models-'));
@@ -65,6 +65,27 @@ describe('models manifest', () => {
     const e = await codeOf(verifiedModelPath(dir, { ...entry, file: 'gone.onnx' }));
     expect(e.code).toBe('E_MODEL_MISSING');
     expect(e.message).toContain('npm run models');
+  });
+
+  it("suggests git only for the checkout's own models folder; elsewhere it says what to copy where", async () => {
+    const { dir, entry } = setup(Buffer.from('model bytes'));
+    const own = {
+      ...entry,
+      source: { package: 'glasses-runtime', version: '0.1.0', path: 'models/head.onnx' },
+    };
+    writeFileSync(join(dir, 'head.onnx'), 'MODEL BYTES');
+    const outside = await codeOf(verifiedModelPath(dir, own));
+    expect(outside.code).toBe('E_MODEL_CHECKSUM');
+    expect(outside.message).not.toContain('git checkout');
+    expect(outside.message).toContain(`copy models/head.onnx of version ${PACKAGE_VERSION}`);
+    expect(outside.message).toContain(`into ${dir}`);
+    const fetched = await codeOf(verifiedModelPath(dir, { ...entry, file: 'gone.onnx' }));
+    expect(fetched.message).toContain(`copy models/gone.onnx into ${dir}`);
+    const inCheckout = await codeOf(
+      verifiedModelPath(join(PACKAGE_ROOT, 'models'), { ...own, file: 'no-such-head.onnx' }),
+    );
+    expect(inCheckout.code).toBe('E_MODEL_MISSING');
+    expect(inCheckout.message).toContain('git checkout -- models/head.onnx');
   });
 
   it('the committed manifest names source package, licence and sha256 for every model', async () => {

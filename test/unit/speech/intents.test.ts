@@ -3,7 +3,6 @@ import {
   COMMANDS,
   commandGrammar,
   grammarWords,
-  isCompleteCommand,
   normalizeTranscript,
   parseIntent,
   type CommandSpec,
@@ -74,39 +73,6 @@ describe('parseIntent', () => {
 describe('normalizeTranscript', () => {
   it('keeps apostrophes inside words and drops fillers, marks and punctuation', () => {
     expect(normalizeTranscript("<s> What's(2) the time? [SPEECH] </s>")).toBe("what's the time");
-  });
-});
-
-describe('isCompleteCommand', () => {
-  it.each(['stop', 'buy this', 'buy two', 'buy two of these', 'no', 'what time is it', 'order a coffee'])(
-    '"%s" is complete',
-    (text) => {
-      expect(isCompleteCommand(text)).toBe(true);
-    },
-  );
-
-  it.each(['', 'buy', 'buy two of', 'what', 'what is', 'order a', 'where is my', 'tell me a joke'])(
-    '"%s" is not complete yet',
-    (text) => {
-      expect(isCompleteCommand(text)).toBe(false);
-    },
-  );
-
-  it('waits when a longer phrase would mean something else', () => {
-    const commands: CommandSpec[] = [
-      { intent: 'read', phrases: ['read'] },
-      { intent: 'price', phrases: ['read the price'] },
-      { intent: 'stop', phrases: ['stop', 'stop now'] },
-    ];
-    expect(parseIntent('read', commands)).toEqual({ name: 'read', slots: {} });
-    expect(isCompleteCommand('read', commands)).toBe(false);
-    expect(isCompleteCommand('read the price', commands)).toBe(true);
-    expect(isCompleteCommand('stop', commands)).toBe(true);
-  });
-
-  it('finds every parsed command of the real table complete, as no phrase extends another into a new meaning', () => {
-    const texts = COMMANDS.flatMap((c) => c.phrases).filter((p) => !p.includes('{'));
-    for (const t of texts) expect(isCompleteCommand(t), t).toBe(true);
   });
 });
 

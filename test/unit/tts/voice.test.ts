@@ -1,11 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AudioChunk } from '../../../firmware-ts/src/audio/chunk.js';
 import { GlassesError, isGlassesError } from '../../../firmware-ts/src/errors.js';
 import { SimulatedClock, type Clock } from '../../../firmware-ts/src/hal/clock.js';
-import { WavFileSpeaker, type Speaker } from '../../../firmware-ts/src/hal/speaker.js';
+import type { Speaker } from '../../../firmware-ts/src/hal/speaker.js';
 import { silentLogger } from '../../../firmware-ts/src/log.js';
 import type { Synthesizer } from '../../../firmware-ts/src/tts/espeak.js';
 import { Voice } from '../../../firmware-ts/src/tts/voice.js';
@@ -16,6 +13,24 @@ const RATE = 16000;
  * Speaks sentence k (counting from 1) as `audioMs` of the constant 1000 * k, after `synthMs` of clock
  * time; "FAIL" fails. Logs what it does on the clock.
  */
+/** Keeps every sample it is given, so a test can look at what was played. */
+class RecordingSpeaker implements Speaker {
+  readonly name = 'recording';
+  private readonly parts: Int16Array[] = [];
+
+  async play(audio: AsyncIterable<AudioChunk> | Iterable<AudioChunk>): Promise<void> {
+    for await (const chunk of audio) this.parts.push(chunk.pcm.slice());
+  }
+
+  played(): Int16Array {
+    return Int16Array.from(this.parts.flatMap((p) => Array.from(p)));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 class FakeSynthesizer implements Synthesizer {
   private count = 0;
   constructor(
@@ -169,7 +184,7 @@ describe('Voice.say', () => {
 
   it('applies the volume to every sample', async () => {
     const clock = new SimulatedClock();
-    const speaker = new WavFileSpeaker(join(mkdtempSync(join(tmpdir(), 'voice-')), 'out.wav'));
+    const speaker = new RecordingSpeaker();
     const synthesizer = new FakeSynthesizer(clock, [], 0, 100);
     const voice = new Voice({ synthesizer, speaker, clock, log: silentLogger() });
     expect(voice.volume).toBe(0.6);

@@ -115,4 +115,13 @@ describe('renderDetPng', () => {
     expect(svg).toContain('ours &#38; theirs');
     expect(svg.match(/<polyline/g)).toHaveLength(2);
   });
+
+  it('labels the marked point with the exact threshold, not a rounded one', () => {
+    const curve = detCurve([[0.99]], [{ scores: [0.5], seconds: 60 }], { thresholds: [0.9985] });
+    const svg = renderDetSvg(curve, { marked: { threshold: 0.9985, frr: 0.675, faPerHour: 0 } });
+    expect(svg).toContain('threshold 0.9985: FRR 67.5%');
+    expect(renderDetSvg(curve, { marked: { threshold: 0.1 + 0.2, frr: 0, faPerHour: 0 } })).toContain(
+      'threshold 0.3:',
+    );
+  });
 });

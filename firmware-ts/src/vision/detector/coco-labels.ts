@@ -87,13 +87,6 @@ export const COCO_LABELS = [
 
 export type CocoLabel = (typeof COCO_LABELS)[number];
 
-export const COCO_CLASSES = COCO_LABELS.length;
-
-/** The label of a class id, or undefined for an id outside 0..79 (a model emitting garbage). */
-export function cocoLabel(classId: number): CocoLabel | undefined {
-  return Number.isInteger(classId) ? COCO_LABELS[classId] : undefined;
-}
-
 /** Whether a string names a COCO class, e.g. to check a `classMinScore` key. */
 export function isCocoLabel(label: string): label is CocoLabel {
   return (COCO_LABELS as readonly string[]).includes(label);

@@ -60,11 +60,6 @@ export function squareToQuad(q: Quad): Homography {
   };
 }
 
-export function applyHomography(m: Homography, u: number, v: number): Point {
-  const w = m.g * u + m.h * v + 1;
-  return [(m.a * u + m.b * v + m.c) / w, (m.d * u + m.e * v + m.f) / w];
-}
-
 function dist(p: Point, q: Point): number {
   return Math.hypot(p[0] - q[0], p[1] - q[1]);
 }

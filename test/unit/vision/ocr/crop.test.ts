@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../../firmware-ts/src/vision/frame.js';
 import {
-  applyHomography,
   cropLine,
   lineGeometry,
   REC_HEIGHT,
   squareToQuad,
 } from '../../../../firmware-ts/src/vision/ocr/crop.js';
 import type { Quad } from '../../../../firmware-ts/src/vision/ocr/db-postprocess.js';
+
+/** Where the homography `m` takes the unit-square point (u, v). */
+function applyHomography(m: ReturnType<typeof squareToQuad>, u: number, v: number): [number, number] {
+  const w = m.g * u + m.h * v + 1;
+  return [(m.a * u + m.b * v + m.c) / w, (m.d * u + m.e * v + m.f) / w];
+}
 
 /** A frame whose red channel is x and green channel is y (so a sample says where it was taken). */
 function coordinateFrame(width: number, height: number): Frame {

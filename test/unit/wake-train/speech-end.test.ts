@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { speechEndMs } from '../../../firmware-ts/src/wake-train/eval.js';
+import { speechEndMs } from '../../../firmware-ts/src/wake-train/speech-end.js';
 import { Prng } from '../../../firmware-ts/src/wake-train/data/prng.js';
 
 const RATE = 16000;
