@@ -49,5 +49,14 @@ if ((${#still_missing[@]} > 0)); then
   exit 1
 fi
 
+# package.json's allowScripts (which keeps onnxruntime-node's install script from fetching CUDA files
+# it cannot reach) is npm 11's; an older npm ignores it.
+if (( $(npm --version | cut -d. -f1) < 11 )); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "setup: npm $(npm --version) ignores package.json's allowScripts: installing npm 11"
+  $sudo npm install -g npm@11 --no-audit --no-fund
+fi
+
 echo "setup: npm ci (builds the runtime and fetches the models)"
 npm ci --no-audit --no-fund

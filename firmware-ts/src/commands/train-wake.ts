@@ -106,7 +106,7 @@ ${COMMON_USAGE}`,
       // Heavy modules (TF.js, the trainer) load only when training.
       const { useBackend } = await import('../vision/detector/tfjs.js');
       const { createOnnxLoader } = await import('../inference/onnx.js');
-      const { trainWake } = await import('../wake-train/train/pipeline.js');
+      const { trainWake, operatingPoint } = await import('../wake-train/train/pipeline.js');
       const { summaryOf } = await import('../wake-train/train/report.js');
       const { StderrProgress } = await import('../wake-train/train/progress.js');
       const tfjsBackend = await useBackend(config.vision.backend, log);
@@ -182,15 +182,15 @@ ${COMMON_USAGE}`,
         const stages = report.stages;
         if (stages !== undefined) {
           out(
-            `${name}: ${stages.shipped} (stage 1 at ${stages.stage1Threshold.toPrecision(6)}; head alone: val FRR ${pct(stages.headAlone.val.frr)}, with the verifier: ${pct(stages.pair.val.frr)})`,
+            `${name}: ${stages.shipped} (stage 1 at ${stages.stage1Threshold.toPrecision(6)}; on ordinary audio, head alone: val FRR ${pct(operatingPoint(stages.headAlone).val.frr)}, with the verifier: ${pct(operatingPoint(stages.pair).val.frr)}); the manifest's threshold is the ordinary-audio one`,
           );
         }
         lines(summary, `${name} ("${phrase}")`);
-        const by = report.head.testBy;
+        const by = report.head.ordinaryAudio?.testBy ?? report.head.testBy;
         if (by !== undefined) {
           for (const [what, groups] of Object.entries(by)) {
             out(
-              `  test by ${what}: ${Object.entries(groups)
+              `  test by ${what}, at the threshold that ships: ${Object.entries(groups)
                 .filter(([, g]) => g.positives > 0)
                 .map(([k, g]) => `${k} FRR ${pct(g.frr)} (${g.found}/${g.positives}) at ${g.faPerHour} FA/h`)
                 .join('; ')}`,

@@ -135,7 +135,7 @@ describe('glasses train-wake --smoke', () => {
         name: 'hey_quark_verifier',
         kind: 'wake-verifier',
         verifies: 'hey_quark',
-        threshold: report.head.threshold,
+        threshold: (report.head.ordinaryAudio ?? report.head).threshold,
       });
       expect(printed.manifestEntry.threshold).toBe(stages.stage1Threshold);
     }

@@ -77,6 +77,22 @@ export async function evaluateHead(
       ordinary.test.negatives,
     ),
     testNearMisses: { clips: nearMisses?.clips ?? 0, fired: nearMisses?.clipsFired ?? 0 },
+    testBy: {
+      synth: figuresByGroup(
+        index,
+        scored.test,
+        ordinaryChosen.point.threshold,
+        options.refractoryMs,
+        (c) => c.synth ?? 'none',
+      ),
+      condition: figuresByGroup(
+        index,
+        scored.test,
+        ordinaryChosen.point.threshold,
+        options.refractoryMs,
+        conditionOfClip,
+      ),
+    },
     det: { test: roundedPoints(ordinaryTest) },
   };
   if (options.configuredThreshold !== undefined) {

@@ -63,6 +63,8 @@ export interface HeadEvaluation {
     val: Figures;
     test: Figures;
     testNearMisses: { clips: number; fired: number };
+    /** As `testBy`, at this rule's threshold (the one that ships). */
+    testBy?: { synth: Record<string, GroupFigures>; condition: Record<string, GroupFigures> };
     det: { test: DetPoint[] };
   };
   /** For a pretrained head: the figures at the threshold the runtime is configured with. */
