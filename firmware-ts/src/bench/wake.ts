@@ -49,56 +49,24 @@ interface SideResult {
   own?: OwnPhraseResult;
 }
 
-/** The default phrase's two-stage detector over the demo audio, each stage timed. */
-async function measureOwnPhrase(): Promise<OwnPhraseResult> {
-  const { pcm } = await readWavAs16kMono(fromRoot(OWN_AUDIO));
+/**
+ * One timed run of a wake engine for `phrase` over `pcm`: a warm-up pass (first runs allocate and
+ * optimise), then a timed pass; every model's time and runs, summed by kind.
+ */
+async function timedPass(
+  phrase: string,
+  pcm: Int16Array,
+): Promise<{
+  detectionsAtMs: number[];
+  wallMs: number;
+  frames: number;
+  /** Resident memory with the engine loaded. */
+  rssMb: number;
+  of: (kind: string) => { ms: number; runs: number };
+}> {
   const timed: { model: TimedModel; kind: string }[] = [];
   const engine = await createWakeEngine(loadConfig({ env: {} }), silentLogger(), {
-    phrases: [OWN_PHRASE],
-    wrapModel: (m, kind) => {
-      const t = new TimedModel(m);
-      timed.push({ model: t, kind });
-      return t;
-    },
-  });
-  try {
-    const pass = async (): Promise<number> => {
-      engine.detector.reset();
-      let n = 0;
-      for (const c of splitChunks(pcm, FRAME_SAMPLES)) n += (await engine.detector.push(c)).length;
-      return n;
-    };
-    await pass();
-    for (const t of timed) t.model.resetTiming();
-    const t0 = performance.now();
-    const detections = await pass();
-    const wall = performance.now() - t0;
-    const frames = Math.floor(pcm.length / FRAME_SAMPLES);
-    const of = (kind: string): { ms: number; runs: number } =>
-      timed
-        .filter((t) => t.kind === kind)
-        .reduce((a, t) => ({ ms: a.ms + t.model.totalMs, runs: a.runs + t.model.runs }), { ms: 0, runs: 0 });
-    const verifier = of('wake-verifier');
-    return {
-      phrase: OWN_PHRASE,
-      msPerFrame: wall / frames,
-      headsMsPerFrame: of('wake-head').ms / frames,
-      verifierRuns: verifier.runs,
-      verifierMsPerRun: verifier.runs > 0 ? verifier.ms / verifier.runs : 0,
-      verifierMsPerTrigger: detections > 0 ? verifier.ms / detections : 0,
-      detections,
-      frames,
-    };
-  } finally {
-    await engine.close();
-  }
-}
-
-async function measureOurs(): Promise<SideResult> {
-  const audio = await loadBenchAudio();
-  const timed: { model: TimedModel; kind: string }[] = [];
-  const engine = await createWakeEngine(loadConfig({ env: {} }), silentLogger(), {
-    phrases: [PHRASE],
+    phrases: [phrase],
     wrapModel: (m, kind) => {
       const t = new TimedModel(m);
       timed.push({ model: t, kind });
@@ -109,34 +77,66 @@ async function measureOurs(): Promise<SideResult> {
     const pass = async (): Promise<number[]> => {
       engine.detector.reset();
       const at: number[] = [];
-      for (const c of splitChunks(audio.pcm, FRAME_SAMPLES)) {
+      for (const c of splitChunks(pcm, FRAME_SAMPLES)) {
         for (const d of await engine.detector.push(c)) at.push(d.atMs);
       }
       return at;
     };
-    await pass(); // warm-up: first runs allocate and optimise
+    await pass();
     for (const t of timed) t.model.resetTiming();
     const t0 = performance.now();
-    const detections = await pass();
-    const wall = performance.now() - t0;
-    const frames = Math.floor(audio.pcm.length / FRAME_SAMPLES);
-    const sum = (kind: string): number =>
-      timed.filter((t) => t.kind === kind).reduce((n, t) => n + t.model.totalMs, 0) / frames;
-    const lat = latencies(audio.phraseEndsMs, detections);
+    const detectionsAtMs = await pass();
+    const wallMs = performance.now() - t0;
+    const totals = new Map<string, { ms: number; runs: number }>();
+    for (const t of timed) {
+      const sum = totals.get(t.kind) ?? { ms: 0, runs: 0 };
+      totals.set(t.kind, { ms: sum.ms + t.model.totalMs, runs: sum.runs + t.model.runs });
+    }
     return {
-      msPerFrame: wall / frames,
-      featuresMsPerFrame: sum('wake-features'),
-      headsMsPerFrame: sum('wake-head'),
-      frames,
+      detectionsAtMs,
+      wallMs,
+      frames: Math.floor(pcm.length / FRAME_SAMPLES),
       rssMb: process.memoryUsage().rss / 2 ** 20,
-      latenciesMs: lat,
-      detected: lat.length,
-      phrases: audio.phraseEndsMs.length,
-      own: await measureOwnPhrase(),
+      of: (kind) => totals.get(kind) ?? { ms: 0, runs: 0 },
     };
   } finally {
     await engine.close();
   }
+}
+
+/** The default phrase's two-stage detector over the demo audio, each stage timed. */
+async function measureOwnPhrase(): Promise<OwnPhraseResult> {
+  const { pcm } = await readWavAs16kMono(fromRoot(OWN_AUDIO));
+  const run = await timedPass(OWN_PHRASE, pcm);
+  const verifier = run.of('wake-verifier');
+  const detections = run.detectionsAtMs.length;
+  return {
+    phrase: OWN_PHRASE,
+    msPerFrame: run.wallMs / run.frames,
+    headsMsPerFrame: run.of('wake-head').ms / run.frames,
+    verifierRuns: verifier.runs,
+    verifierMsPerRun: verifier.runs > 0 ? verifier.ms / verifier.runs : 0,
+    verifierMsPerTrigger: detections > 0 ? verifier.ms / detections : 0,
+    detections,
+    frames: run.frames,
+  };
+}
+
+async function measureOurs(): Promise<SideResult> {
+  const audio = await loadBenchAudio();
+  const run = await timedPass(PHRASE, audio.pcm);
+  const lat = latencies(audio.phraseEndsMs, run.detectionsAtMs);
+  return {
+    msPerFrame: run.wallMs / run.frames,
+    featuresMsPerFrame: run.of('wake-features').ms / run.frames,
+    headsMsPerFrame: run.of('wake-head').ms / run.frames,
+    frames: run.frames,
+    rssMb: run.rssMb,
+    latenciesMs: lat,
+    detected: lat.length,
+    phrases: audio.phraseEndsMs.length,
+    own: await measureOwnPhrase(),
+  };
 }
 
 async function measurePeer(): Promise<SideResult> {
