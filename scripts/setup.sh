@@ -18,7 +18,7 @@ APT_PACKAGES=(
   openssh-server openssh-client     # flashing boards over ssh, and the flash tests' own ssh server
   # Wake-phrase training data (glasses train-wake): voices of other synthesisers than espeak-ng.
   # festival's English voices are kept for evaluation and never installed: --no-install-recommends
-  # below keeps festival from pulling festvox-kallpc16k in.
+  # below keeps festival from pulling in the English voice it recommends.
   flite
   festival festvox-italp16k festvox-itapc16k festvox-ca-ona-hts festvox-ru
   festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph
