@@ -17,6 +17,7 @@ import { Outbox, type OrderStep } from '../../firmware-ts/src/cloud/outbox.js';
 import { RealClock } from '../../firmware-ts/src/hal/clock.js';
 import { silentLogger } from '../../firmware-ts/src/log.js';
 import type { Scene } from '../../firmware-ts/src/vision/scene.js';
+import { nongfuScene } from './scenes.js';
 
 type CrashAt = OrderStep | 'sent';
 
@@ -26,15 +27,7 @@ function required(name: string): string {
   return value;
 }
 
-/** A bottle of Nongfu Spring at the centre of the view (the development cloud's p-water-nongfu). */
-const DRIVER_SCENE: Scene = {
-  source: 'order-driver',
-  width: 640,
-  height: 480,
-  objects: [{ label: 'bottle', classId: 39, score: 0.8, box: [220, 120, 200, 240] }],
-  lines: [{ text: 'Nongfu Spring', score: 0.9, box: [250, 220, 140, 30] }],
-  prices: [{ amount: 2, currency: 'CNY', text: '¥2' }],
-};
+const DRIVER_SCENE: Scene = nongfuScene('order-driver');
 
 async function main(): Promise<void> {
   const crashAt = process.env.ORDER_DRIVER_CRASH_AT as CrashAt | undefined;

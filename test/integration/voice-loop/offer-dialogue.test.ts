@@ -16,21 +16,14 @@ import { Outbox } from '../../../firmware-ts/src/cloud/outbox.js';
 import { RealClock, SimulatedClock } from '../../../firmware-ts/src/hal/clock.js';
 import { silentLogger } from '../../../firmware-ts/src/log.js';
 import type { Scene } from '../../../firmware-ts/src/vision/scene.js';
+import { nongfuScene } from '../../helpers/scenes.js';
 import type { OrderEvent } from '../../../firmware-ts/src/voice-loop/ports.js';
 import { command, runScript, wake, type Cue } from '../../helpers/scripted-loop.js';
 
 const TOKEN = 'offer-dialogue-token-0123456789';
 const NOTHING = "There's nothing to confirm right now.";
 
-/** A bottle of Nongfu Spring at the centre of the view: the dev cloud's p-water-nongfu, 2 yuan. */
-const SCENE: Scene = {
-  source: 'test',
-  width: 640,
-  height: 480,
-  objects: [{ label: 'bottle', classId: 39, score: 0.8, box: [220, 120, 200, 240] }],
-  lines: [{ text: 'Nongfu Spring', score: 0.9, box: [250, 220, 140, 30] }],
-  prices: [{ amount: 2, currency: 'CNY', text: '¥2' }],
-};
+const SCENE: Scene = nongfuScene('test');
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
