@@ -153,16 +153,16 @@ export class WakeDetector {
     const warm = this.frameIndex > WARMUP_FRAMES;
     // Heads are skipped while the gate is shut: on the board that is most of the time.
     const window = warm && !gated ? features.window(HEAD_WINDOW_EMBEDDINGS) : undefined;
-    const run = async (model: InferenceModel, data: Float32Array): Promise<number> =>
-      (await runSingle(model, { data, dims: [1, HEAD_WINDOW_EMBEDDINGS, EMBEDDING_DIM] }))[0] ?? 0;
     for (const state of this.heads) {
       const { verifier } = state.head;
-      const headScore = window === undefined ? 0 : await run(state.head.model, window);
+      const headScore = window === undefined ? 0 : await scoreWindow(state.head.model, window);
       let score = headScore;
       if (verifier !== undefined) {
         (firstStage ??= {})[state.head.phrase] = headScore;
         score =
-          window !== undefined && headScore >= state.head.threshold ? await run(verifier.model, window) : 0;
+          window !== undefined && headScore >= state.head.threshold
+            ? await scoreWindow(verifier.model, window)
+            : 0;
       }
       scores[state.head.phrase] = score;
       const above = score >= (verifier?.threshold ?? state.head.threshold);
@@ -182,4 +182,9 @@ export class WakeDetector {
     });
     return detections;
   }
+}
+
+/** A head's (or verifier's) score for one 16 x 96 window. */
+export async function scoreWindow(model: InferenceModel, data: Float32Array): Promise<number> {
+  return (await runSingle(model, { data, dims: [1, HEAD_WINDOW_EMBEDDINGS, EMBEDDING_DIM] }))[0] ?? 0;
 }

@@ -16,7 +16,6 @@ import { dirname, join, relative, sep } from 'node:path';
 import { encodeWav } from '../../audio/wav.js';
 import { floatToInt16 } from '../../audio/resample.js';
 import { messageOf } from '../../errors.js';
-import { PACKAGE_ROOT } from '../../paths.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import {
   formatWakeDataIndex,
@@ -90,20 +89,6 @@ const BABBLE_TALKERS = 4;
 const BABBLE_SENTENCES = 3;
 const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 const JOURNAL = join('.work', 'journal.jsonl');
-
-/** Where a phrase's data is cached by default: `.cache/wake-data/hey_quark-full-seed1`. */
-export function wakeDataDir(
-  phrase: string,
-  size: DataSize,
-  seed: number,
-  root: string = PACKAGE_ROOT,
-): string {
-  const slug = phrase
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_|_$/g, '');
-  return join(root, '.cache', 'wake-data', `${slug}-${size}-seed${seed}`);
-}
 
 interface Finished {
   file: string;

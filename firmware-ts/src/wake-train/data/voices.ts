@@ -20,6 +20,8 @@
  * mbrola voices (mb/*) are left out: they need the mbrola program and its voice files, which the build
  * host does not have; `listEnglishVoices` says so in its `skipped` list.
  */
+import { hashString } from './prng.js';
+
 export type Split = 'train' | 'val' | 'test';
 
 export type Engine = 'espeak' | 'flite' | 'festival';
@@ -208,13 +210,6 @@ function variantsOf(split: Split, all: readonly string[]): string[] {
   return all.filter((v) => !TEST_VARIANTS.includes(v) && !VAL_VARIANTS.includes(v));
 }
 
-/** A small deterministic hash, to pick variants without a random stream. */
-function hash(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
-  return h;
-}
-
 /**
  * The voices of the other synthesisers and languages that are installed: espeak-ng's other
  * languages (`languages`, from `espeak-ng --voices`) with the plain voice and OTHER_LANGUAGE_VARIANTS
@@ -230,7 +225,7 @@ export function otherVoices(
     const pool = variantsOf(OTHER_LANGUAGES[language] ?? 'train', variants).filter((v) => v !== '');
     const picked = new Set<string>();
     for (let k = 0; picked.size < Math.min(OTHER_LANGUAGE_VARIANTS, pool.length); k++) {
-      picked.add(pool[hash(`${language}:${k}`) % pool.length] ?? '');
+      picked.add(pool[hashString(`${language}:${k}`) % pool.length] ?? '');
     }
     for (const variant of ['', ...[...picked].sort()])
       out.push({ engine: 'espeak', accent: language, variant });

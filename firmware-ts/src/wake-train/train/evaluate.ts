@@ -7,9 +7,8 @@
  * The per-frame scores are what WakeDetector computes for the same audio: the window after each
  * frame (embeddings.ts), 0 for the warm-up frames.
  */
-import { runSingle, type InferenceModel } from '../../inference/model.js';
-import { EMBEDDING_DIM } from '../../wake/features.js';
-import { HEAD_WINDOW_EMBEDDINGS } from '../../wake/detector.js';
+import type { InferenceModel } from '../../inference/model.js';
+import { scoreWindow } from '../../wake/detector.js';
 import type { WakeDataIndex } from '../data/dataset.js';
 import { countDetections, detCurve, type DetOptions, type DetPoint, type NegativeScores } from '../det.js';
 import {
@@ -30,11 +29,7 @@ export function modelScorer(model: InferenceModel): WindowScorer {
   return async (windows, count) => {
     const out = new Float32Array(count);
     for (let i = 0; i < count; i++) {
-      const r = await runSingle(model, {
-        data: windows.subarray(i * WINDOW_VALUES, (i + 1) * WINDOW_VALUES),
-        dims: [1, HEAD_WINDOW_EMBEDDINGS, EMBEDDING_DIM],
-      });
-      out[i] = r[0] ?? 0;
+      out[i] = await scoreWindow(model, windows.subarray(i * WINDOW_VALUES, (i + 1) * WINDOW_VALUES));
     }
     return out;
   };
