@@ -57,4 +57,6 @@ COPY models/manifest.json models/README.md ./models/
 RUN npm run models && npm run build
 COPY test ./test
 COPY vitest.config.ts eslint.config.js .prettierrc* README.md ./
+# The tests read docs/ (the error table) and prettier checks it.
+COPY docs ./docs
 CMD ["npm", "start"]

@@ -1,5 +1,5 @@
 /**
- * Every coded error of the runtime, in one place. Each code is documented in README.md
+ * Every coded error of the runtime, in one place. Each code is documented in docs/errors.md
  * (a test checks it). Messages name the file, field or device at fault.
  */
 

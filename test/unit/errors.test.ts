@@ -5,14 +5,14 @@ import { ERROR_CODES, GlassesError } from '../../firmware-ts/src/errors.js';
 import { PACKAGE_ROOT } from '../../firmware-ts/src/paths.js';
 
 describe('error codes', () => {
-  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+  const table = readFileSync(join(PACKAGE_ROOT, 'docs', 'errors.md'), 'utf8');
 
-  it.each(Object.keys(ERROR_CODES))('%s is documented in the README error table', (code) => {
-    expect(readme).toMatch(new RegExp(`^\\|\\s*\`${code}\`\\s*\\|`, 'm'));
+  it.each(Object.keys(ERROR_CODES))('%s is documented in the error table of docs/errors.md', (code) => {
+    expect(table).toMatch(new RegExp(`^\\|\\s*\`${code}\`\\s*\\|`, 'm'));
   });
 
-  it('the README lists no code that does not exist', () => {
-    const listed = [...readme.matchAll(/^\|\s*`(E_[A-Z_]+)`\s*\|/gm)].map((m) => m[1]);
+  it('docs/errors.md lists no code that does not exist', () => {
+    const listed = [...table.matchAll(/^\|\s*`(E_[A-Z_]+)`\s*\|/gm)].map((m) => m[1]);
     expect(listed.filter((c) => c !== undefined && !(c in ERROR_CODES))).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
  * wake engine, Silero endpointer, pocketsphinx, responder, espeak-ng, a timeline speaker, the demo
  * camera's photos and the development cloud started in the process (language model and orders).
  *
- * An orders API is configured, as the README's command for pointing the glasses at a cloud does: a
+ * An orders API is configured, as docs/cloud.md's command for pointing the glasses at a cloud does: a
  * real one (a development cloud run by this test) that would take any order sent to it. The demo's
  * scripted "yes" must never reach it: its orders go to its own development cloud and outbox.
  */
