@@ -43,14 +43,26 @@ export interface EffectsDeps {
   turnId: () => number;
   /** Wall-clock ms, for what things cost. */
   wallMs: () => number;
-  /** Hands what an effect found to the machine. */
-  dispatch: (event: LoopEvent) => void;
+  /** Hands what an effect found to the machine, with `heard` to report as the machine takes it. */
+  dispatch: (event: LoopEvent, heard?: RunEvent) => void;
   onEvent: (event: RunEvent) => void;
   log: Log;
 }
 
+/** An answer being said: reported when it ends, or when it is cut short if that comes first. */
+interface Speech {
+  turnId: number;
+  atMs: number;
+  source: Source;
+  text: () => string;
+  reported: boolean;
+}
+
+type Source = Extract<RunEvent, { type: 'say' }>['source'];
+
 export class Effects {
   private readonly turnAborts = new Map<number, AbortController>();
+  private readonly speaking = new Set<Speech>();
   private readonly running = new Set<Promise<void>>();
   /** The run has stopped: every turn is aborted, and so is any turn started after. */
   private stopped = false;
@@ -116,6 +128,16 @@ export class Effects {
     this.turnAborts.delete(turnId);
   }
 
+  /**
+   * Reports what a turn was saying as cut short, now: the machine is about to abort the turn, and the
+   * timeline shows the answer before what cut it, not after it when playback has wound down.
+   */
+  cutOff(turnId: number, atMs: number): void {
+    for (const speech of this.speaking) {
+      if (speech.turnId === turnId && !speech.reported) this.report(speech, false, undefined, atMs);
+    }
+  }
+
   /** Stops everything at once: the timers and every turn's work, and any turn started after. */
   stop(): void {
     this.stopped = true;
@@ -175,7 +197,7 @@ export class Effects {
     const r = await this.track(deps.recognizer.recognize(utterance.pcm, this.turnSignal(turnId)));
     // r.ms is the decoder's own time, also when the endpointer already ran it on this audio.
     if (purpose === 'command') deps.latency.recognized(turnId, utterance.silenceWaitMs, r.ms, deps.wallMs());
-    deps.onEvent({
+    const heard: RunEvent = {
       type: 'intent',
       atMs: Math.round(deps.audioMs()),
       turnId,
@@ -186,12 +208,13 @@ export class Effects {
       transcript: r.transcript,
       purpose,
       recognizeMs: Math.round(Math.max(r.ms, deps.wallMs() - t0)),
-    });
+    };
     deps.log.debug({ turnId, transcript: r.transcript, accepted: r.accepted }, 'recognised');
     // An open question: what the recogniser made of it goes to the answer source with the audio.
     if (r.accepted) deps.utterances.drop(utteranceId);
     else deps.utterances.note(utteranceId, r.transcript, r.confidence);
-    deps.dispatch({ type: 'recognized', turnId, utteranceId, accepted: r.accepted, intent: r.intent });
+    // Reported as the machine takes it: a "stop" that cuts an answer comes after the answer.
+    deps.dispatch({ type: 'recognized', turnId, utteranceId, accepted: r.accepted, intent: r.intent }, heard);
   }
 
   private async respond(turnId: number, intent: Command): Promise<void> {
@@ -228,26 +251,51 @@ export class Effects {
   private async say(
     turnId: number,
     text: string | AsyncIterable<string>,
-    source: 'device' | 'answer-source' | 'prompt',
+    source: Source,
     finalText: () => string = () => (typeof text === 'string' ? text : ''),
   ): Promise<boolean> {
     const { deps } = this;
-    const atMs = Math.round(deps.audioMs());
-    const result = await deps.ownVoice.speaking(typeof text === 'string' ? () => text : finalText, () =>
-      deps.voice.say(text, this.turnSignal(turnId)),
-    );
-    const firstAudioMs =
-      source === 'prompt' ? undefined : deps.latency.firstAudioMs(turnId, result.firstAudioAtMs);
-    deps.onEvent({
-      type: 'say',
-      atMs,
+    const speech: Speech = {
       turnId,
-      text: finalText(),
+      atMs: Math.round(deps.audioMs()),
       source,
-      ...(firstAudioMs === undefined ? {} : { firstAudioMs }),
-      completed: result.completed,
-    });
+      text: finalText,
+      reported: false,
+    };
+    this.speaking.add(speech);
+    let result;
+    try {
+      result = await deps.ownVoice.speaking(typeof text === 'string' ? () => text : finalText, () =>
+        deps.voice.say(text, this.turnSignal(turnId)),
+      );
+    } finally {
+      this.speaking.delete(speech);
+    }
+    if (!speech.reported) {
+      const firstAudioMs =
+        source === 'prompt' ? undefined : deps.latency.firstAudioMs(turnId, result.firstAudioAtMs);
+      this.report(speech, result.completed, firstAudioMs);
+    }
     deps.dispatch({ type: 'answer-done', turnId });
     return result.completed;
+  }
+
+  private report(
+    speech: Speech,
+    completed: boolean,
+    firstAudioMs?: number,
+    cutOffAtMs: number = this.deps.audioMs(),
+  ): void {
+    speech.reported = true;
+    this.deps.onEvent({
+      type: 'say',
+      atMs: speech.atMs,
+      turnId: speech.turnId,
+      text: speech.text(),
+      source: speech.source,
+      ...(firstAudioMs === undefined ? {} : { firstAudioMs }),
+      completed,
+      ...(completed ? {} : { cutOffAtMs: Math.round(cutOffAtMs) }),
+    });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The machine's input: what the wake detector and the endpointer find in a piece of audio, as loop
- * events (a wake phrase, with the echo check; speech starting; an utterance, kept under an id), each
- * reported as a run event and handed to the machine in the order it was heard.
+ * events (a wake phrase, with the echo check; speech starting; an utterance, kept under an id), handed
+ * to the machine in the order they were heard, with the run events that report them.
  */
 import type { AudioChunk } from '../audio/chunk.js';
 import type { Endpointer } from '../vad/endpointer.js';
@@ -21,9 +21,11 @@ export interface LoopInputDeps {
   utterances: Utterances;
   /** The turn an utterance is heard in (0 when idle). */
   turnId: () => number;
-  /** Hands an event to the machine; returns the effects it asked for. */
-  dispatch: (event: LoopEvent) => Effect[];
-  onEvent: (event: RunEvent) => void;
+  /**
+   * Hands an event to the machine with its report, which the runner emits as the machine takes it
+   * (after an answer it cuts short); returns the effects the machine asked for.
+   */
+  dispatch: (event: LoopEvent, heard?: RunEvent) => Effect[];
 }
 
 export class LoopInput {
@@ -34,11 +36,13 @@ export class LoopInput {
    * begins capture before the endpointer sees the same audio.
    */
   async push(chunk: AudioChunk): Promise<void> {
-    const { detector, endpointer, ownVoice, utterances, onEvent, dispatch } = this.deps;
+    const { detector, endpointer, ownVoice, utterances, dispatch } = this.deps;
     for (const d of await detector.push(chunk)) {
       const echo = ownVoice.isEcho(d.phrase);
-      onEvent({ type: 'wake', atMs: d.atMs, phrase: d.phrase, score: d.score, echo });
-      dispatch({ type: 'wake', phrase: d.phrase, echo });
+      dispatch(
+        { type: 'wake', phrase: d.phrase, echo },
+        { type: 'wake', atMs: d.atMs, phrase: d.phrase, score: d.score, echo },
+      );
     }
     for (const e of await endpointer.push(chunk)) {
       if (e.type === 'speech-start') {
@@ -46,14 +50,16 @@ export class LoopInput {
         continue;
       }
       const utteranceId = utterances.add(e.pcm, closingSilenceMs(e.reason, this.deps.silences));
-      onEvent({
-        type: 'utterance',
-        atMs: e.endMs,
-        turnId: this.deps.turnId(),
-        durationMs: Math.round(e.endMs - e.startMs),
-        reason: e.reason,
-      });
-      const effects = dispatch({ type: 'utterance', utteranceId });
+      const effects = dispatch(
+        { type: 'utterance', utteranceId },
+        {
+          type: 'utterance',
+          atMs: e.endMs,
+          turnId: this.deps.turnId(),
+          durationMs: Math.round(e.endMs - e.startMs),
+          reason: e.reason,
+        },
+      );
       // An utterance the loop does not act on (heard while it was busy) is dropped at once: the
       // wearer's audio is kept no longer than it is needed.
       if (!effects.some((x) => 'utteranceId' in x && x.utteranceId === utteranceId))

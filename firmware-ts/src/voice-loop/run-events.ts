@@ -28,6 +28,11 @@ export type RunEvent =
       /** Wall ms from the end of the utterance to the first audio handed to the speaker. */
       firstAudioMs?: number;
       completed: boolean;
+      /**
+       * Audio ms at which it was cut short (barge-in, "stop", the run stopping); absent when completed.
+       * A cut answer is reported when it is cut, before what cut it.
+       */
+      cutOffAtMs?: number;
     }
   | { type: 'order'; atMs: number; orderId: string; status: string; state: 'placed' | 'queued' }
   | { type: 'error'; atMs: number; code: string; message: string };

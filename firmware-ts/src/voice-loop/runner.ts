@@ -104,7 +104,7 @@ export class VoiceLoopRunner {
     const utterances = new Utterances();
     const ownVoice = new OwnVoice(deps.phraseWords);
     const turnId = (): number => (this.state.name === 'idle' ? 0 : this.state.turnId);
-    const dispatch = (event: LoopEvent): Effect[] => this.dispatch(event);
+    const dispatch = (event: LoopEvent, heard?: RunEvent): Effect[] => this.dispatch(event, heard);
     this.filePace = deps.pace === 'file' ? new FilePace(deps.clock, work) : undefined;
     this.input = new LoopInput({
       detector: deps.detector,
@@ -114,7 +114,6 @@ export class VoiceLoopRunner {
       utterances,
       turnId,
       dispatch,
-      onEvent: deps.onEvent,
     });
     this.effects = new Effects({
       endpointer: deps.endpointer,
@@ -188,11 +187,20 @@ export class VoiceLoopRunner {
     this.deps.onEvent({ type: 'order', atMs: Math.round(this.audioMs), ...order });
   }
 
-  private dispatch(event: LoopEvent): Effect[] {
+  /**
+   * Hands `event` to the machine. The timeline stays in the order things happened: an answer the
+   * event cuts short is reported first, then `heard` (what the event is), then the state change.
+   */
+  private dispatch(event: LoopEvent, heard?: RunEvent): Effect[] {
     const before = this.state;
     const { state, effects } = transition(before, event, this.nextTurnId);
     if (state.name !== 'idle' && state.turnId === this.nextTurnId) this.nextTurnId++;
     this.state = state;
+    // Cut when what cuts it was heard (a wake phrase is found within the frame just fed).
+    const cutAtMs = heard?.atMs ?? this.audioMs;
+    for (const effect of effects)
+      if (effect.type === 'abort-turn') this.effects.cutOff(effect.turnId, cutAtMs);
+    if (heard !== undefined) this.deps.onEvent(heard);
     if (
       state.name !== before.name ||
       (state.name !== 'idle' && before.name !== 'idle' && state.turnId !== before.turnId)

@@ -68,7 +68,10 @@ function setUp(options: { recognize?: () => Promise<Recognition> } = {}) {
     audioMs: () => 2000,
     turnId: () => 1,
     wallMs: () => 1000,
-    dispatch: (e) => dispatched.push(e),
+    dispatch: (e, heard) => {
+      dispatched.push(e);
+      if (heard !== undefined) events.push(heard);
+    },
     onEvent: (e) => events.push(e),
     log: silentLogger(),
   });

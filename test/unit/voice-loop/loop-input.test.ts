@@ -29,28 +29,29 @@ function setUp(found: { wakes?: Detection[]; endpoints?: EndpointEvent[]; echo?:
     ownVoice: { isEcho: () => found.echo ?? false },
     utterances,
     turnId: () => 4,
-    dispatch: (e: LoopEvent): Effect[] => {
-      log.push(`dispatch ${e.type}${'echo' in e ? ` echo=${e.echo}` : ''}`);
+    dispatch: (e: LoopEvent, heard?: RunEvent): Effect[] => {
+      log.push(
+        `dispatch ${e.type}${'echo' in e ? ` echo=${e.echo}` : ''}${heard ? ` reporting ${heard.type}` : ''}`,
+      );
       return found.use === true && e.type === 'utterance'
         ? [{ type: 'recognize', turnId: 4, utteranceId: e.utteranceId, purpose: 'command' }]
         : [];
     },
-    onEvent: (e: RunEvent) => log.push(`report ${e.type}`),
   });
   return { input, log, utterances };
 }
 
 describe('LoopInput', () => {
-  it('reports a wake phrase, hands it to the machine, and only then lets the endpointer hear the audio', async () => {
+  it('hands a wake phrase to the machine with its report, and only then lets the endpointer hear the audio', async () => {
     const { input, log } = setUp({ wakes: [{ phrase: 'hey_quark', score: 0.9, atMs: 1040 }] });
     await input.push(chunk);
-    expect(log).toEqual(['detector', 'report wake', 'dispatch wake echo=false', 'endpointer']);
+    expect(log).toEqual(['detector', 'dispatch wake echo=false reporting wake', 'endpointer']);
   });
 
   it('marks a wake phrase in the glasses own voice as an echo', async () => {
     const { input, log } = setUp({ wakes: [{ phrase: 'hey_quark', score: 0.9, atMs: 1040 }], echo: true });
     await input.push(chunk);
-    expect(log).toContain('dispatch wake echo=true');
+    expect(log).toContain('dispatch wake echo=true reporting wake');
   });
 
   const utterance: EndpointEvent = {
@@ -74,7 +75,7 @@ describe('LoopInput', () => {
   it('drops at once an utterance the machine does not act on', async () => {
     const { input, log, utterances } = setUp({ endpoints: [utterance] });
     await input.push(chunk);
-    expect(log).toEqual(['detector', 'endpointer', 'report utterance', 'dispatch utterance']);
+    expect(log).toEqual(['detector', 'endpointer', 'dispatch utterance reporting utterance']);
     expect(utterances.size).toBe(0);
   });
 });
