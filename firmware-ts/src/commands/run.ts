@@ -77,7 +77,9 @@ ${COMMON_USAGE}`,
       out(this.usage);
       return 0;
     }
-    const { config, log } = boot(values);
+    // Log lines are stamped with the loop's audio time, the timeline's clock (0 until the loop is built).
+    let loopMs = (): number => 0;
+    const { config, log } = boot(values, { loopMs: () => loopMs() });
     const runLog = log.child({ component: 'run' });
     const micIsFile = values.mic !== undefined && (values.mic.endsWith('.wav') || existsSync(values.mic));
     const demo = values.demo === true || (values.mic === undefined && !hasCaptureDevice());
@@ -156,6 +158,7 @@ ${COMMON_USAGE}`,
         timeline.print(e);
       },
     });
+    loopMs = () => loop.runner.audioMs;
     const started = performance.now();
     try {
       for (const p of loop.problems) await health?.problem(`${p.code}: ${p.message}`);

@@ -1,16 +1,7 @@
 /** The readable timeline of `glasses run`, and its JSON lines. */
 import { relative } from 'node:path';
+import { seconds, stamp } from '../util/stamp.js';
 import type { RunEvent } from '../voice-loop/runner.js';
-
-/** Audio ms as seconds, as the timeline writes them. */
-export function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)}s`;
-}
-
-/** The time column of a timeline line. */
-export function stamp(ms: number): string {
-  return seconds(ms).padStart(8);
-}
 
 /**
  * An event without what the wearer said (transcript, and the command and slots read from it) or what

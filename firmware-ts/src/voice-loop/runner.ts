@@ -90,7 +90,8 @@ export function* framePieces(chunk: AudioChunk): Generator<AudioChunk> {
 export class VoiceLoopRunner {
   private state: State = IDLE;
   private nextTurnId = 1;
-  private audioMs = 0;
+  /** Ms of audio fed. */
+  private fedMs = 0;
   /** The run's signal has aborted. */
   private stopped = false;
   private readonly input: LoopInput;
@@ -127,7 +128,7 @@ export class VoiceLoopRunner {
       latency: this.latency,
       ownVoice,
       work,
-      audioMs: () => this.audioMs,
+      audioMs: () => this.fedMs,
       turnId,
       wallMs: deps.wallMs ?? (() => performance.now()),
       dispatch,
@@ -138,6 +139,11 @@ export class VoiceLoopRunner {
 
   get current(): State {
     return this.state;
+  }
+
+  /** The loop's clock: ms of audio fed so far, the time of every run event. */
+  get audioMs(): number {
+    return this.fedMs;
   }
 
   /**
@@ -165,7 +171,7 @@ export class VoiceLoopRunner {
       await this.filePace?.drain(
         (chunk) => this.feed(chunk),
         () => !this.stopped && (this.state.name !== 'idle' || this.effects.pending > 0),
-        () => this.audioMs,
+        () => this.fedMs,
       );
     } finally {
       signal.removeEventListener('abort', stop);
@@ -175,8 +181,8 @@ export class VoiceLoopRunner {
 
   /** Feed at most one wake frame (see framePieces). */
   private async feed(chunk: AudioChunk): Promise<void> {
-    const start = this.audioMs;
-    this.audioMs = start + durationMs(chunk);
+    const start = this.fedMs;
+    this.fedMs = start + durationMs(chunk);
     await this.filePace?.advance(durationMs(chunk));
     await this.input.push({ ...chunk, tsMs: start });
     await this.filePace?.settle(() => this.stopped);
@@ -184,7 +190,7 @@ export class VoiceLoopRunner {
 
   /** Reports an order placed or queued by the orders port, at the loop's audio time. */
   reportOrder(order: OrderEvent): void {
-    this.deps.onEvent({ type: 'order', atMs: Math.round(this.audioMs), ...order });
+    this.deps.onEvent({ type: 'order', atMs: Math.round(this.fedMs), ...order });
   }
 
   /**
@@ -197,7 +203,7 @@ export class VoiceLoopRunner {
     if (state.name !== 'idle' && state.turnId === this.nextTurnId) this.nextTurnId++;
     this.state = state;
     // Cut when what cuts it was heard (a wake phrase is found within the frame just fed).
-    const cutAtMs = heard?.atMs ?? this.audioMs;
+    const cutAtMs = heard?.atMs ?? this.fedMs;
     for (const effect of effects)
       if (effect.type === 'abort-turn') this.effects.cutOff(effect.turnId, cutAtMs);
     if (heard !== undefined) this.deps.onEvent(heard);
@@ -207,7 +213,7 @@ export class VoiceLoopRunner {
     ) {
       this.deps.onEvent({
         type: 'state',
-        atMs: Math.round(this.audioMs),
+        atMs: Math.round(this.fedMs),
         from: before.name,
         to: state.name,
         ...(state.name === 'idle' ? {} : { turnId: state.turnId }),
