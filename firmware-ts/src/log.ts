@@ -5,20 +5,75 @@
  * lines about it (there is no child logger per turn). Object first, message second; never
  * transcripts, audio or images at info level.
  */
+import { writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { FrozenConfig } from './config.js';
+import { stamp } from './util/stamp.js';
 
 export type Log = Logger;
 
-export function createLogger(config: Pick<FrozenConfig['log'], 'level' | 'format'>): Log {
+export interface LoggerOptions {
+  /**
+   * The voice loop's audio ms. Every line then carries it as `atMs`, and in a terminal it is the
+   * line's stamp in place of the wall clock, so log lines read on the same clock as the run's
+   * timeline between whose lines they appear.
+   */
+  loopMs?: () => number;
+  /** Where readable lines go (default stderr); for tests. */
+  writeLine?: (line: string) => void;
+}
+
+export function createLogger(
+  config: Pick<FrozenConfig['log'], 'level' | 'format'>,
+  { loopMs, writeLine }: LoggerOptions = {},
+): Log {
   const usePretty = config.format === 'pretty' || (config.format === 'auto' && process.stderr.isTTY);
-  const options = { level: config.level, base: { pid: process.pid } };
+  const options = {
+    level: config.level,
+    base: { pid: process.pid },
+    ...(loopMs === undefined ? {} : { mixin: () => ({ atMs: Math.round(loopMs()) }) }),
+  };
+  if (usePretty && loopMs !== undefined) {
+    const write = writeLine ?? ((line: string) => writeSync(2, `${line}\n`));
+    return pino(options, {
+      write: (json: string) => {
+        write(timelineLogLine(JSON.parse(json) as Record<string, unknown>));
+      },
+    });
+  }
   if (usePretty) {
     // Synchronous, in-thread: a transport worker would lose the last lines when the CLI exits early.
     return pino(options, pretty({ destination: 2, sync: true, ignore: 'pid,hostname' }));
   }
   return pino(options, pino.destination({ dest: 2, sync: true }));
+}
+
+const LEVELS: Readonly<Record<number, string>> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
+
+/**
+ * A log line as a line of the run's timeline: the loop's audio time, the component, the level when
+ * it is not info, the message and the fields (one line: a block would split the timeline).
+ */
+export function timelineLogLine(entry: Record<string, unknown>): string {
+  const { level, time: _time, pid: _pid, hostname: _host, atMs, component, msg, ...fields } = entry;
+  const label = typeof level === 'number' ? (LEVELS[level] ?? String(level)) : 'info';
+  const rest = Object.entries(fields)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(' ');
+  return [
+    `${stamp(typeof atMs === 'number' ? atMs : 0)}  ${(typeof component === 'string' ? component : 'log').padEnd(9)} `,
+    label === 'info' ? '' : `${label.toUpperCase()}: `,
+    typeof msg === 'string' ? msg : '',
+    rest === '' ? '' : `  (${rest})`,
+  ].join('');
 }
 
 /** A logger that writes nothing, for unit tests and library use. */

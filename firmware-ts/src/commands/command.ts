@@ -2,7 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type FrozenConfig } from '../config.js';
 import { GlassesError, messageOf } from '../errors.js';
-import { createLogger, type Log } from '../log.js';
+import { createLogger, type Log, type LoggerOptions } from '../log.js';
 
 export interface CommandContext {
   argv: string[];
@@ -51,13 +51,16 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-export function boot(values: { config?: string | undefined; 'log-level'?: string | undefined }): {
+export function boot(
+  values: { config?: string | undefined; 'log-level'?: string | undefined },
+  logOptions: LoggerOptions = {},
+): {
   config: FrozenConfig;
   log: Log;
 } {
   const overrides = values['log-level'] === undefined ? {} : { log: { level: values['log-level'] } };
   const config = loadConfig({ ...(values.config === undefined ? {} : { file: values.config }), overrides });
-  return { config, log: createLogger(config.log) };
+  return { config, log: createLogger(config.log, logOptions) };
 }
 
 /** E_USAGE for `glasses COMMAND`, saying why and pointing at its --help. */
