@@ -2,7 +2,8 @@
  * The composition root: config -> adapters -> runtime. The only file that builds real devices and
  * inference sessions; everything else takes them through its constructor.
  */
-import { connectCloud, type CloudSide } from './cloud/connect.js';
+import { connectCloud, needsDevCloud, type CloudSide } from './compose/cloud.js';
+import { loadDevCloud } from './compose/dev-cloud.js';
 import { thresholdFor, type FrozenConfig } from './config.js';
 import {
   openModels,
@@ -267,6 +268,8 @@ export interface VoiceLoopOptions {
    * empty URL leaves that side off). The outbox folder is resolved by the caller. Absent: no cloud.
    */
   cloud?: { mode: 'embedded' | 'demo' | 'configured'; outboxDir: string };
+  /** Where the development cloud is loaded from (compose/dev-cloud.ts); tests point it where it is not. */
+  devCloudEntry?: URL;
   /** Wall-clock date for "what time is it"; injected by tests. */
   now?: () => Date;
 }
@@ -285,6 +288,22 @@ export async function createVoiceLoop(
   log: Log,
   options: VoiceLoopOptions,
 ): Promise<VoiceLoop> {
+  const cloudMode =
+    options.cloud === undefined
+      ? undefined
+      : {
+          embedded: options.cloud.mode !== 'configured',
+          devOrders: options.cloud.mode === 'demo',
+          outboxDir: options.cloud.outboxDir,
+        };
+  // Loaded first: a run that needs it and cannot have it fails before the models are opened.
+  const devCloud =
+    cloudMode !== undefined && needsDevCloud(config, cloudMode)
+      ? await loadDevCloud(
+          cloudMode.devOrders ? 'the demo' : 'a run with an empty cloud URL',
+          options.devCloudEntry,
+        )
+      : undefined;
   const models = await openModels(config);
   let vision: VisionEngine | undefined;
   let cloud: CloudSide | undefined;
@@ -317,17 +336,16 @@ export async function createVoiceLoop(
     // Orders are reported as run events by the runner, built below.
     const late: { reportOrder?: (event: OrderEvent) => void } = {};
     cloud =
-      options.cloud === undefined
+      cloudMode === undefined
         ? undefined
         : await connectCloud(config, {
-            embedded: options.cloud.mode !== 'configured',
-            devOrders: options.cloud.mode === 'demo',
-            outboxDir: options.cloud.outboxDir,
+            ...cloudMode,
             loopClock: clock,
             vision: service,
             onOrder: (event) => late.reportOrder?.(event),
             now: options.now ?? (() => new Date()),
             log,
+            ...(devCloud === undefined ? {} : { devCloud }),
           });
     const recognizer = new CachedRecognizer(
       new PocketsphinxRecognizer({ log: log.child({ component: 'speech' }) }),
