@@ -16,8 +16,6 @@ import type { CommandRecognizer } from '../speech/recognizer.js';
 import type { Intent } from '../speech/intents.js';
 import { earcon } from '../tts/earcon.js';
 import type { Voice } from '../tts/voice.js';
-import type { Endpointer } from '../vad/endpointer.js';
-import type { WakeDetector } from '../wake/detector.js';
 import { FRAME_MS } from '../wake/features.js';
 import {
   IDLE,
@@ -31,7 +29,13 @@ import {
   type TimerName,
 } from './machine.js';
 import { Work } from './work.js';
-import type { AnswerSource, OrderEvent } from './ports.js';
+import type {
+  AnswerSource,
+  OrderEvent,
+  OrderEvents,
+  UtteranceEndpointer,
+  WakeWordDetector,
+} from './ports.js';
 import type { Responder } from './responder.js';
 import { Timers } from './timers.js';
 
@@ -70,10 +74,10 @@ export interface RunnerDeps {
   clock: Clock;
   /** `file`: the clock follows the mic's audio and effects finish before the next chunk. */
   pace: 'live' | 'file';
-  detector: Pick<WakeDetector, 'push'>;
+  detector: WakeWordDetector;
   /** The words of each wake phrase, to tell the glasses' own voice from the wearer's. */
   phraseWords: Readonly<Record<string, string>>;
-  endpointer: Pick<Endpointer, 'push' | 'begin' | 'cancel'>;
+  endpointer: UtteranceEndpointer;
   /** The endpointer's closing silences, for the reply latency. */
   silences: { shortMs: number; longMs: number };
   recognizer: CommandRecognizer;
@@ -87,6 +91,8 @@ export interface RunnerDeps {
   wallMs?: () => number;
   /** Shared with the voice's synthesizer, so file pace also waits for speech being synthesised. */
   work?: Work;
+  /** The orders service's events, reported as `order` run events. */
+  orderEvents?: Pick<OrderEvents, 'subscribe'>;
 }
 
 const PROMPTS: Record<Prompt, string> = {
@@ -151,6 +157,9 @@ export class VoiceLoopRunner {
     this.timers = new Timers(deps.clock);
     this.work = deps.work ?? new Work();
     this.wallMs = deps.wallMs ?? (() => performance.now());
+    deps.orderEvents?.subscribe((order) => {
+      this.reportOrder(order);
+    });
   }
 
   get current(): State {
