@@ -22,7 +22,7 @@ ARG NPM_VERSION
 ARG TARGETARCH
 RUN npm install -g --no-audit --no-fund npm@${NPM_VERSION}
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json tsconfig.bundle.json ./
 # Scripts skipped: `prepare` would build and fetch models before the sources are here; both run below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY firmware-ts ./firmware-ts
@@ -49,7 +49,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && npm install -g --no-audit --no-fund npm@${NPM_VERSION}
 WORKDIR /opt/glasses
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json tsconfig.bundle.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY firmware-ts ./firmware-ts
 COPY scripts ./scripts

@@ -3,6 +3,7 @@
 import { isGlassesError, messageOf } from './errors.js';
 import { benchCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
+import { devCloudCommand } from './compose/dev-cloud.js';
 import { detectCommand } from './commands/detect.js';
 import { doctorCommand } from './commands/doctor.js';
 import { evalCommand } from './commands/eval.js';
@@ -26,7 +27,7 @@ const COMMANDS: readonly Command[] = [
   doctorCommand,
   evalCommand,
   trainWakeCommand,
-  (await import('./commands/dev-cloud.js')).devCloudCommand,
+  devCloudCommand,
   buildCommand,
   flashCommand,
 ];

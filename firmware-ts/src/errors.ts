@@ -112,6 +112,11 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'The order outbox cannot be written or holds a file that cannot be read.',
   },
+  E_DEV_CLOUD_ABSENT: {
+    retryable: false,
+    summary:
+      'A run needs the development cloud (the demo, a file run or --dev-cloud with an empty cloud URL, `glasses dev-cloud`), and this installation has none: bundles leave it out.',
+  },
   E_BUNDLE_KEY: {
     retryable: false,
     summary:

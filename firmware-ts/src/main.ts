@@ -2,15 +2,17 @@
  * The composition root: config -> adapters -> runtime. The only file that builds real devices and
  * inference sessions; everything else takes them through its constructor.
  */
-import { connectCloud, type CloudSide } from './cloud/connect.js';
+import { connectCloud, needsDevCloud, type CloudSide } from './compose/cloud.js';
+import { loadDevCloud } from './compose/dev-cloud.js';
 import { thresholdFor, type FrozenConfig } from './config.js';
 import {
-  openModels,
+  openModelSet,
   trainedThreshold,
   verifierOf,
   type ModelKind,
   type ModelSet,
 } from './inference/model-set.js';
+import { createOnnxLoader } from './inference/onnx.js';
 import type { InferenceModel } from './inference/model.js';
 import { AlsaMic } from './hal/alsa-mic.js';
 import { AplaySpeaker } from './hal/aplay-speaker.js';
@@ -25,8 +27,8 @@ import {
   NoOrders,
   NoVision,
   OfflineAnswerSource,
+  OrderEvents,
   type AnswerSource,
-  type OrderEvent,
   type OrdersPort,
   type VisionPort,
 } from './voice-loop/ports.js';
@@ -39,18 +41,39 @@ import type { Speaker } from './hal/speaker.js';
 import { TimelineSpeaker } from './hal/timeline-speaker.js';
 import type { GlassesError } from './errors.js';
 import type { Log } from './log.js';
+import { fromRoot } from './paths.js';
 import { FileCamera, LedCamera, V4l2Camera, type Camera } from './hal/camera.js';
 import { LogLed, SysfsLed } from './hal/led.js';
 import { createDetector } from './vision/detector/detector.js';
 import type { ObjectDetector } from './vision/detector/detector.js';
+import { useBackend, type BackendChoice, type BackendName } from './vision/detector/tfjs.js';
 import { loadDictionary, PpOcrReader, type TextReader } from './vision/ocr/ocr.js';
 import { VisionService } from './vision/service.js';
 import { SileroVad } from './vad/silero.js';
 import { WakeDetector, type FrameScores, type VadGate } from './wake/detector.js';
 import { WakeFeatures } from './wake/features.js';
 
-/** Re-exported for the commands that load models themselves. */
-export { openModels, type ModelSet };
+export type { ModelSet };
+
+/** Makes `choice` the process's TF.js backend (the vision models and the wake trainer run on it). */
+export function useTfjsBackend(choice: BackendChoice, log: Log): Promise<BackendName> {
+  return useBackend(choice, log);
+}
+
+/** onnxruntime for the models of `modelsDir` (the wake trainer checks the head it exported). */
+export { createOnnxLoader };
+
+/** The models a process has open, on onnxruntime, from config.models.dir. */
+export function openModels(config: FrozenConfig): Promise<ModelSet> {
+  // OCR runs while the wearer waits for an answer: it may take both cores (recognition is ~30 % faster
+  // on two threads here); the wake models keep one thread each so listening never starves.
+  const ocr = { intraOpThreads: config.vision.ocrThreads, memArena: false };
+  const modelsDir = fromRoot(config.models.dir);
+  return openModelSet(
+    modelsDir,
+    createOnnxLoader({ modelsDir, perKind: { 'ocr-det': ocr, 'ocr-rec': ocr } }),
+  );
+}
 
 export interface WakeEngine {
   detector: WakeDetector;
@@ -161,19 +184,22 @@ export async function createVisionEngine(
   let detector: ObjectDetector | undefined;
   try {
     const v = config.vision;
-    detector = load.detector
-      ? await createDetector({
-          modelsDir: models.dir,
-          manifest: models.manifest,
-          model: options.detector ?? v.detector,
-          backend: v.backend,
-          minScore: v.minScore,
-          classMinScore: v.classMinScore,
-          maxDetections: v.maxDetections,
-          iouThreshold: v.iouThreshold,
-          log: visionLog,
-        })
-      : undefined;
+    // TF.js has one backend per process: chosen here, before any detector, never by one.
+    const backend = load.detector ? await useBackend(v.backend, visionLog) : undefined;
+    detector =
+      backend !== undefined
+        ? await createDetector({
+            modelsDir: models.dir,
+            manifest: models.manifest,
+            model: options.detector ?? v.detector,
+            backend,
+            minScore: v.minScore,
+            classMinScore: v.classMinScore,
+            maxDetections: v.maxDetections,
+            iouThreshold: v.iouThreshold,
+            log: visionLog,
+          })
+        : undefined;
     const reader = load.reader
       ? new PpOcrReader({
           detector: await models.get('ocr_det', 'ocr-det'),
@@ -239,13 +265,17 @@ export function createFileMic(
   return new WavFileMic({ file, pace, clock, ...(chunkSamples === undefined ? {} : { chunkSamples }) });
 }
 
+export function createAlsaSpeaker(device: string, log: Log): AplaySpeaker {
+  return new AplaySpeaker({ device, log: log.child({ component: 'speaker' }) });
+}
+
 export function createSpeaker(
   target: { device: string } | { file: string; clock: Clock; answersDir?: string },
   log: Log,
 ): Speaker {
   return 'file' in target
     ? new TimelineSpeaker(target.file, target.clock, target.answersDir)
-    : new AplaySpeaker({ device: target.device, log: log.child({ component: 'speaker' }) });
+    : createAlsaSpeaker(target.device, log);
 }
 
 export interface VoiceLoopOptions {
@@ -267,6 +297,8 @@ export interface VoiceLoopOptions {
    * empty URL leaves that side off). The outbox folder is resolved by the caller. Absent: no cloud.
    */
   cloud?: { mode: 'embedded' | 'demo' | 'configured'; outboxDir: string };
+  /** Where the development cloud is loaded from (compose/dev-cloud.ts); tests point it where it is not. */
+  devCloudEntry?: URL;
   /** Wall-clock date for "what time is it"; injected by tests. */
   now?: () => Date;
 }
@@ -285,6 +317,22 @@ export async function createVoiceLoop(
   log: Log,
   options: VoiceLoopOptions,
 ): Promise<VoiceLoop> {
+  const cloudMode =
+    options.cloud === undefined
+      ? undefined
+      : {
+          embedded: options.cloud.mode !== 'configured',
+          devOrders: options.cloud.mode === 'demo',
+          outboxDir: options.cloud.outboxDir,
+        };
+  // Loaded first: a run that needs it and cannot have it fails before the models are opened.
+  const devCloud =
+    cloudMode !== undefined && needsDevCloud(config, cloudMode)
+      ? await loadDevCloud(
+          cloudMode.devOrders ? 'the demo' : 'a run with an empty cloud URL',
+          options.devCloudEntry,
+        )
+      : undefined;
   const models = await openModels(config);
   let vision: VisionEngine | undefined;
   let cloud: CloudSide | undefined;
@@ -314,20 +362,19 @@ export async function createVoiceLoop(
       void service.watch(config.camera.watchIntervalMs, options.clock, watching.signal);
     }
     const clock = options.clock;
-    // Orders are reported as run events by the runner, built below.
-    const late: { reportOrder?: (event: OrderEvent) => void } = {};
+    // Made before both: the orders service emits into it, the runner reports what comes out.
+    const orderEvents = new OrderEvents();
     cloud =
-      options.cloud === undefined
+      cloudMode === undefined
         ? undefined
         : await connectCloud(config, {
-            embedded: options.cloud.mode !== 'configured',
-            devOrders: options.cloud.mode === 'demo',
-            outboxDir: options.cloud.outboxDir,
+            ...cloudMode,
             loopClock: clock,
             vision: service,
-            onOrder: (event) => late.reportOrder?.(event),
+            onOrder: orderEvents.emit,
             now: options.now ?? (() => new Date()),
             log,
+            ...(devCloud === undefined ? {} : { devCloud }),
           });
     const recognizer = new CachedRecognizer(
       new PocketsphinxRecognizer({ log: log.child({ component: 'speech' }) }),
@@ -385,10 +432,8 @@ export async function createVoiceLoop(
       onEvent: options.onEvent,
       log: log.child({ component: 'loop' }),
       work,
+      orderEvents,
     });
-    late.reportOrder = (event) => {
-      runner.reportOrder(event);
-    };
     const connected = cloud;
     const problems = cloud?.damage === undefined ? [] : [cloud.damage];
     for (const p of problems) options.onEvent({ type: 'error', atMs: 0, code: p.code, message: p.message });

@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectCloud } from '../cloud/connect.js';
-import { createDevCloud } from '../cloud/dev-cloud/server.js';
+import { connectCloud } from '../compose/cloud.js';
+import { loadDevCloud } from '../compose/dev-cloud.js';
 import { parse, round } from '../commands/command.js';
 import { loadConfig, type FrozenConfig } from '../config.js';
 import { GlassesError } from '../errors.js';
@@ -52,6 +52,7 @@ class TimedAnswers implements AnswerSource {
 
 async function round1(base: FrozenConfig, dir: string, r: number): Promise<Sample[]> {
   const token = randomBytes(18).toString('base64url');
+  const { createDevCloud } = await loadDevCloud('glasses bench cloud');
   const cloud = await createDevCloud({ token });
   const tokenFile = join(dir, `token-${r}`);
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });

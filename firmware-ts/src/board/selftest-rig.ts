@@ -12,9 +12,9 @@ import { readImageFile } from '../hal/camera.js';
 import type { Log } from '../log.js';
 import {
   createAlsaMic,
+  createAlsaSpeaker,
   createCamera,
   createClock,
-  createSpeaker,
   createVisionEngine,
   createWakeEngine,
   openModels,
@@ -25,14 +25,11 @@ import { loadManifest, verifiedModelPath } from '../models/manifest.js';
 import { fromRoot } from '../paths.js';
 import { decodeImage, toOriginalBox } from '../vision/frame.js';
 import { loadDictionary } from '../vision/ocr/ocr.js';
-import { describeExit, runChild } from '../util/child.js';
 import type { CameraFrame, CapturedAudio, ObjectsRun, SelftestRig, TextRun, WakeRun } from './selftest.js';
 
 /** How long a device may take to open before the check gives up on it. */
 const OPEN_DEADLINE_MS = 5000;
 const WAKE_CHUNK_SAMPLES = 1280;
-/** What the speaker adapter sends: raw 16 kHz mono S16_LE. */
-const APLAY_FORMAT = ['-t', 'raw', '-f', 'S16_LE', '-r', String(MODEL_SAMPLE_RATE_HZ), '-c', '1'];
 
 export class BoardRig implements SelftestRig {
   private models: Promise<ModelSet> | undefined;
@@ -197,23 +194,8 @@ export class BoardRig implements SelftestRig {
   }
 
   async play(device: string, ms: number): Promise<void> {
-    // Open the device with no audio first: aplay then says why it cannot (no such device, busy). The
-    // speaker adapter may only see its stdin close when aplay dies that fast.
-    const probe = await runChild('aplay', ['-q', '-D', device, ...APLAY_FORMAT], {
-      input: Buffer.alloc(0),
-      signal: AbortSignal.timeout(OPEN_DEADLINE_MS),
-      stderrTail: 2000,
-    });
-    if (probe.kind !== 'exited' || probe.code !== 0) {
-      const why =
-        probe.kind === 'exited'
-          ? describeExit(probe, probe.stderr.trim().split('\n').pop() ?? '')
-          : probe.kind === 'aborted'
-            ? `did not open within ${OPEN_DEADLINE_MS} ms`
-            : `cannot start (${probe.error.message}); install alsa-utils`;
-      throw new GlassesError('E_SPEAKER_OPEN', `speaker ${device}: aplay ${why}`, { details: { device } });
-    }
-    const speaker = createSpeaker({ device }, this.log);
+    const speaker = createAlsaSpeaker(device, this.log);
+    await speaker.probe(MODEL_SAMPLE_RATE_HZ, AbortSignal.timeout(OPEN_DEADLINE_MS));
     const pcm = new Int16Array(Math.round((ms * MODEL_SAMPLE_RATE_HZ) / 1000));
     try {
       await speaker.play(

@@ -99,11 +99,22 @@ async function readCheckout(root: string): Promise<PackageJson> {
   return pkg;
 }
 
+/** Development tools the runtime loads only on a dev machine (compose/dev-cloud.ts), never bundled. */
+export const DEV_TOOLS_DIR = 'firmware-ts/dev';
+
 async function compile(root: string, outDir: string): Promise<void> {
   const tsc = tscOf(root);
-  // Source maps stay out: their sources are not in the bundle, and a board prints plain JS lines.
-  const args = [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir, '--sourceMap', 'false'];
+  // tsconfig.bundle.json is the runtime without DEV_TOOLS_DIR. Source maps stay out: their sources
+  // are not in the bundle, and a board prints plain JS lines.
+  const args = [tsc, '-p', join(root, 'tsconfig.bundle.json'), '--outDir', outDir, '--sourceMap', 'false'];
   await runTool(process.execPath, args, root, { what: 'the TypeScript compiler (tsc)' });
+  // A static import of a tool from the runtime would pull it back in through tsc.
+  if (existsSync(join(outDir, DEV_TOOLS_DIR)))
+    throw new GlassesError(
+      'E_BUNDLE_BUILD',
+      `the runtime imports ${DEV_TOOLS_DIR} statically, so tsc compiled it into the bundle; load it through firmware-ts/src/compose/ instead`,
+      { details: { file: join(outDir, DEV_TOOLS_DIR) } },
+    );
 }
 
 /** A licence that forbids commercial use (Creative Commons NC), e.g. openWakeWord's pretrained heads. */

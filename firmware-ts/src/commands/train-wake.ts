@@ -12,7 +12,7 @@ import {
   writeManifest,
   type ModelEntry,
 } from '../models/manifest.js';
-import { openModels } from '../main.js';
+import { createOnnxLoader, openModels, useTfjsBackend } from '../main.js';
 import { fromRoot, PACKAGE_LICENCE, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
 import type { HeadSummary } from '../wake-train/train/report.js';
 import {
@@ -103,13 +103,11 @@ ${COMMON_USAGE}`,
               configuredThreshold: thresholdFor(config.wake, peer.name),
             };
 
-      // Heavy modules (TF.js, the trainer) load only when training.
-      const { useBackend } = await import('../vision/detector/tfjs.js');
-      const { createOnnxLoader } = await import('../inference/onnx.js');
+      // Heavy modules (the trainer) load only when training.
       const { trainWake, operatingPoint } = await import('../wake-train/train/pipeline.js');
       const { summaryOf } = await import('../wake-train/train/report.js');
       const { StderrProgress } = await import('../wake-train/train/progress.js');
-      const tfjsBackend = await useBackend(config.vision.backend, log);
+      const tfjsBackend = await useTfjsBackend(config.vision.backend, log);
       const load = createOnnxLoader({ modelsDir: outDir });
 
       const report = await untilInterrupted((signal) =>

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { AudioChunk } from '../audio/chunk.js';
 import { GlassesError } from '../errors.js';
 import type { Log } from '../log.js';
+import { describeExit, runChild } from '../util/child.js';
 import type { Speaker } from './speaker.js';
 
 export interface AplaySpeakerOptions {
@@ -17,6 +18,28 @@ export class AplaySpeaker implements Speaker {
 
   constructor(private readonly options: AplaySpeakerOptions) {
     this.name = `alsa:${options.device}`;
+  }
+
+  /**
+   * Opens the device with no audio, so that aplay says why it cannot (no such device, busy): play()
+   * may only see aplay's stdin close when it dies that fast. E_SPEAKER_OPEN naming the device.
+   */
+  async probe(sampleRateHz: number, signal: AbortSignal): Promise<void> {
+    const { device } = this.options;
+    const format = ['-t', 'raw', '-f', 'S16_LE', '-r', String(sampleRateHz), '-c', '1'];
+    const probe = await runChild('aplay', ['-q', '-D', device, ...format], {
+      input: Buffer.alloc(0),
+      signal,
+      stderrTail: 2000,
+    });
+    if (probe.kind === 'exited' && probe.code === 0) return;
+    const why =
+      probe.kind === 'exited'
+        ? describeExit(probe, probe.stderr.trim().split('\n').pop() ?? '')
+        : probe.kind === 'aborted'
+          ? 'did not open in time'
+          : `cannot start (${probe.error.message}); install alsa-utils`;
+    throw new GlassesError('E_SPEAKER_OPEN', `speaker ${device}: aplay ${why}`, { details: { device } });
   }
 
   async play(audio: AsyncIterable<AudioChunk> | Iterable<AudioChunk>, signal: AbortSignal): Promise<void> {

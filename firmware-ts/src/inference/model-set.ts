@@ -1,9 +1,6 @@
 /** The models a process has open, loaded once each (checksum first) and shared by their users. */
-import type { FrozenConfig } from '../config.js';
 import { findModel, loadManifest, type Manifest, type ModelEntry } from '../models/manifest.js';
-import { fromRoot } from '../paths.js';
-import type { InferenceModel } from './model.js';
-import { createOnnxLoader } from './onnx.js';
+import type { InferenceModel, ModelLoader } from './model.js';
 
 export type ModelKind = 'wake-features' | 'wake-head' | 'wake-verifier' | 'vad' | 'ocr-det' | 'ocr-rec';
 
@@ -27,13 +24,12 @@ export function verifierOf(manifest: Manifest, phrase: string): ModelEntry | und
   return manifest.models.find((m) => m.kind === 'wake-verifier' && m.verifies === phrase);
 }
 
-export async function openModels(config: FrozenConfig): Promise<ModelSet> {
-  const modelsDir = fromRoot(config.models.dir);
+/**
+ * The models of the manifest in `modelsDir`, each loaded by `load` on first use: the composition root
+ * (main.ts openModels) gives it the onnxruntime loader.
+ */
+export async function openModelSet(modelsDir: string, load: ModelLoader): Promise<ModelSet> {
   const manifest = await loadManifest(modelsDir);
-  // OCR runs while the wearer waits for an answer: it may take both cores (recognition is ~30 % faster
-  // on two threads here); the wake models keep one thread each so listening never starves.
-  const ocr = { intraOpThreads: config.vision.ocrThreads, memArena: false };
-  const load = createOnnxLoader({ modelsDir, perKind: { 'ocr-det': ocr, 'ocr-rec': ocr } });
   const loaded = new Map<string, Promise<InferenceModel>>();
   return {
     dir: modelsDir,

@@ -10,7 +10,10 @@
  */
 import { MODEL_SAMPLE_RATE_HZ, samplesToMs, type AudioChunk } from '../audio/chunk.js';
 import { GlassesError } from '../errors.js';
-import { VAD_WINDOW_SAMPLES, type SileroVad } from './silero.js';
+import type { UtteranceEndpointer } from '../voice-loop/ports.js';
+import type { EndpointEvent, VoiceActivityDetector } from './vad.js';
+
+export type { EndpointEvent };
 
 /**
  * A run of speech windows must last this long before speech starts. Measured on the real model over
@@ -40,7 +43,7 @@ const SAMPLES_PER_MS = MODEL_SAMPLE_RATE_HZ / 1000;
 
 export interface EndpointerOptions {
   /** Owned by the endpointer (reset on construction): it must see the whole stream, in order. */
-  vad: SileroVad;
+  vad: VoiceActivityDetector;
   /** Silero probability (0..1) counting as speech, e.g. 0.5. */
   speechThreshold: number;
   /** Audio kept before speech starts, ~300. */
@@ -58,16 +61,6 @@ export interface EndpointerOptions {
    */
   isComplete?: (pcm: Int16Array, signal: AbortSignal) => Promise<boolean>;
 }
-
-export type EndpointEvent =
-  | { type: 'speech-start'; atMs: number }
-  | {
-      type: 'utterance';
-      pcm: Int16Array;
-      startMs: number;
-      endMs: number;
-      reason: 'short-silence' | 'long-silence' | 'max-length';
-    };
 
 type UtteranceEvent = Extract<EndpointEvent, { type: 'utterance' }>;
 
@@ -99,7 +92,7 @@ type Phase =
 
 const OFF: Phase = { name: 'off' };
 
-export class Endpointer {
+export class Endpointer implements UtteranceEndpointer {
   private readonly history = new SampleHistory();
   private readonly preRollSamples: number;
   private readonly shortSilenceSamples: number;
@@ -108,6 +101,8 @@ export class Endpointer {
   /** Samples kept outside an utterance. */
   private readonly keepSamples: number;
   private readonly tailSamples = UTTERANCE_TAIL_MS * SAMPLES_PER_MS;
+  /** The VAD's window: every decision is taken at the end of one. */
+  private readonly windowSamples: number;
   /** Stream index of the first sample pushed; undefined until then. */
   private origin: number | undefined;
   private windows = 0;
@@ -116,6 +111,7 @@ export class Endpointer {
   private phase: Phase = OFF;
 
   constructor(private readonly options: EndpointerOptions) {
+    this.windowSamples = options.vad.windowSamples;
     const { speechThreshold, preRollMs, shortSilenceMs, longSilenceMs, maxUtteranceMs } = options;
     if (!(speechThreshold > 0 && speechThreshold <= 1))
       throw new Error(`Endpointer: speechThreshold must be in (0, 1], got ${speechThreshold}`);
@@ -130,7 +126,7 @@ export class Endpointer {
     this.longSilenceSamples = msToSamples(longSilenceMs);
     this.maxSamples = msToSamples(maxUtteranceMs);
     this.keepSamples =
-      this.preRollSamples + Math.max(MIN_SPEECH_WINDOWS, CARRIED_SPEECH_WINDOWS) * VAD_WINDOW_SAMPLES;
+      this.preRollSamples + Math.max(MIN_SPEECH_WINDOWS, CARRIED_SPEECH_WINDOWS) * this.windowSamples;
     options.vad.reset();
   }
 
@@ -171,7 +167,7 @@ export class Endpointer {
       this.windows++;
       await this.onWindow(
         prob >= this.options.speechThreshold,
-        this.origin + this.windows * VAD_WINDOW_SAMPLES,
+        this.origin + this.windows * this.windowSamples,
         events,
       );
     }
@@ -202,7 +198,7 @@ export class Endpointer {
       return;
     }
     if (phase.run === 0) {
-      phase.runStart = end - VAD_WINDOW_SAMPLES;
+      phase.runStart = end - this.windowSamples;
       // The window before was speech yet started no run: it was before begin().
       phase.carried = this.lastWasSpeech;
     }

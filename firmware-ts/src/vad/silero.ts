@@ -4,13 +4,15 @@
  */
 import { Framer } from '../audio/framer.js';
 import type { InferenceModel } from '../inference/model.js';
+import type { VoiceActivityDetector } from './vad.js';
 
 /** Silero v4 at 16 kHz takes windows of 512, 1024 or 1536 samples; 512 (32 ms) reacts fastest. */
 export const VAD_WINDOW_SAMPLES = 512;
 const STATE_SIZE = 2 * 1 * 64;
 const SAMPLE_RATE = new BigInt64Array([16000n]);
 
-export class SileroVad {
+export class SileroVad implements VoiceActivityDetector {
+  readonly windowSamples = VAD_WINDOW_SAMPLES;
   private readonly framer = new Framer(VAD_WINDOW_SAMPLES);
   private h = new Float32Array(STATE_SIZE);
   private c = new Float32Array(STATE_SIZE);

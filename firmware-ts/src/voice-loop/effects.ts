@@ -8,11 +8,10 @@ import type { Log } from '../log.js';
 import type { CommandRecognizer } from '../speech/recognizer.js';
 import { earcon } from '../tts/earcon.js';
 import type { Voice } from '../tts/voice.js';
-import type { Endpointer } from '../vad/endpointer.js';
 import type { ReplyLatency } from './latency.js';
 import type { Command, Effect, LoopEvent, LoopTimings, Prompt, TimerName } from './machine.js';
 import type { OwnVoice } from './own-voice.js';
-import type { AnswerSource } from './ports.js';
+import type { AnswerSource, UtteranceEndpointer } from './ports.js';
 import type { Responder } from './responder.js';
 import type { RunEvent } from './run-events.js';
 import type { Timers } from './timers.js';
@@ -25,7 +24,7 @@ const PROMPTS: Record<Prompt, string> = {
 };
 
 export interface EffectsDeps {
-  endpointer: Pick<Endpointer, 'begin' | 'cancel'>;
+  endpointer: Pick<UtteranceEndpointer, 'begin' | 'cancel'>;
   recognizer: CommandRecognizer;
   voice: Pick<Voice, 'say' | 'play'>;
   responder: Responder;

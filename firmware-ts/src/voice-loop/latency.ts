@@ -3,7 +3,7 @@
  * that closed the utterance, the recognition, and the wall time from then to the first audio. On files
  * the audio runs faster than real time, so the parts are added rather than read off one clock.
  */
-import type { EndpointEvent } from '../vad/endpointer.js';
+import type { EndpointEvent } from '../vad/vad.js';
 
 type Reason = Extract<EndpointEvent, { type: 'utterance' }>['reason'];
 

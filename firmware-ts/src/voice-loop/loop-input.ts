@@ -4,8 +4,7 @@
  * to the machine in the order they were heard, with the run events that report them.
  */
 import type { AudioChunk } from '../audio/chunk.js';
-import type { Endpointer } from '../vad/endpointer.js';
-import type { WakeDetector } from '../wake/detector.js';
+import type { UtteranceEndpointer, WakeWordDetector } from './ports.js';
 import { closingSilenceMs } from './latency.js';
 import type { Effect, LoopEvent } from './machine.js';
 import type { OwnVoice } from './own-voice.js';
@@ -13,8 +12,8 @@ import type { RunEvent } from './run-events.js';
 import type { Utterances } from './utterances.js';
 
 export interface LoopInputDeps {
-  detector: Pick<WakeDetector, 'push'>;
-  endpointer: Pick<Endpointer, 'push'>;
+  detector: Pick<WakeWordDetector, 'push'>;
+  endpointer: Pick<UtteranceEndpointer, 'push'>;
   /** The endpointer's closing silences, for the reply latency. */
   silences: { shortMs: number; longMs: number };
   ownVoice: Pick<OwnVoice, 'isEcho'>;

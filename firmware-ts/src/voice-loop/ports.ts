@@ -1,6 +1,38 @@
-/** What the voice loop asks of the world beyond the device's own answers. Later issues fill these in. */
+/**
+ * What the voice loop asks of the world: the detectors it feeds (wake word, endpointer) and what it
+ * cannot answer itself. The runner depends on these interfaces only; main.ts wires the adapters.
+ */
+import type { AudioChunk } from '../audio/chunk.js';
 import type { Intent } from '../speech/intents.js';
+import type { EndpointEvent } from '../vad/vad.js';
 import type { Scene } from '../vision/scene.js';
+
+export type { EndpointEvent };
+
+/** A wake phrase heard. */
+export interface WakeDetection {
+  readonly phrase: string;
+  /** Score of the frame that fired, 0..1. */
+  readonly score: number;
+  /** End of the frame that fired, from the start of the stream. */
+  readonly atMs: number;
+}
+
+/** The wake-word detector (wake/detector.ts): audio in, the phrases heard in it out. */
+export interface WakeWordDetector {
+  /** Audio of any chunk size, in stream order; detections in the order heard. */
+  push(chunk: AudioChunk): Promise<readonly WakeDetection[]>;
+}
+
+/** Finds an utterance in the stream after the wake phrase (vad/endpointer.ts). */
+export interface UtteranceEndpointer {
+  /** Audio in stream order (pushed always, so that capture can begin with a pre-roll). */
+  push(chunk: AudioChunk): Promise<readonly EndpointEvent[]>;
+  /** Starts capturing at `atMs` (audio time). */
+  begin(atMs: number): void;
+  /** Stops capturing; a completeness check in flight is aborted. */
+  cancel(): void;
+}
 
 /** An open question: an utterance the on-device recogniser did not accept as a command. */
 export interface Question {
@@ -59,6 +91,23 @@ export interface OrderEvent {
   readonly status: string;
   /** 'queued': confirmed and written to the outbox, the cloud has not acknowledged it yet. */
   readonly state: 'placed' | 'queued';
+}
+
+/**
+ * Order events, from the orders service to the runner, which reports them at the loop's audio time.
+ * Made first by the composition root and handed to both, so neither needs the other to exist.
+ */
+export class OrderEvents {
+  private readonly sinks: ((event: OrderEvent) => void)[] = [];
+
+  /** What the orders service calls (its `onOrder`); an event with no subscriber yet is dropped. */
+  readonly emit = (event: OrderEvent): void => {
+    for (const sink of this.sinks) sink(event);
+  };
+
+  subscribe(sink: (event: OrderEvent) => void): void {
+    this.sinks.push(sink);
+  }
 }
 
 export interface Battery {

@@ -16,8 +16,6 @@ import type { Mic } from '../hal/mic.js';
 import type { Log } from '../log.js';
 import type { CommandRecognizer } from '../speech/recognizer.js';
 import type { Voice } from '../tts/voice.js';
-import type { Endpointer } from '../vad/endpointer.js';
-import type { WakeDetector } from '../wake/detector.js';
 import { FRAME_MS } from '../wake/features.js';
 import { Effects } from './effects.js';
 import { FilePace } from './file-pace.js';
@@ -33,7 +31,13 @@ import {
   type TimerName,
 } from './machine.js';
 import { OwnVoice } from './own-voice.js';
-import type { AnswerSource, OrderEvent } from './ports.js';
+import type {
+  AnswerSource,
+  OrderEvent,
+  OrderEvents,
+  UtteranceEndpointer,
+  WakeWordDetector,
+} from './ports.js';
 import type { Responder } from './responder.js';
 import type { RunEvent } from './run-events.js';
 import { Timers } from './timers.js';
@@ -47,10 +51,10 @@ export interface RunnerDeps {
   clock: Clock;
   /** `file`: the clock follows the mic's audio and effects finish before the next chunk. */
   pace: 'live' | 'file';
-  detector: Pick<WakeDetector, 'push'>;
+  detector: WakeWordDetector;
   /** The words of each wake phrase, to tell the glasses' own voice from the wearer's. */
   phraseWords: Readonly<Record<string, string>>;
-  endpointer: Pick<Endpointer, 'push' | 'begin' | 'cancel'>;
+  endpointer: UtteranceEndpointer;
   /** The endpointer's closing silences, for the reply latency. */
   silences: { shortMs: number; longMs: number };
   recognizer: CommandRecognizer;
@@ -64,6 +68,8 @@ export interface RunnerDeps {
   wallMs?: () => number;
   /** Shared with the voice's synthesizer, so file pace also waits for speech being synthesised. */
   work?: Work;
+  /** The orders service's events, reported as `order` run events. */
+  orderEvents?: Pick<OrderEvents, 'subscribe'>;
 }
 
 /**
@@ -134,6 +140,9 @@ export class VoiceLoopRunner {
       dispatch,
       onEvent: deps.onEvent,
       log: deps.log,
+    });
+    deps.orderEvents?.subscribe((order) => {
+      this.reportOrder(order);
     });
   }
 

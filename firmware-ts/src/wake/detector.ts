@@ -15,7 +15,8 @@ import { MODEL_SAMPLE_RATE_HZ, type AudioChunk } from '../audio/chunk.js';
 import { GlassesError } from '../errors.js';
 import { runSingle, type InferenceModel } from '../inference/model.js';
 import type { Log } from '../log.js';
-import type { SileroVad } from '../vad/silero.js';
+import type { VoiceActivityDetector } from '../vad/vad.js';
+import type { WakeWordDetector } from '../voice-loop/ports.js';
 import { EMBEDDING_DIM, FRAME_MS, FRAME_SAMPLES, type WakeFeatures } from './features.js';
 
 /** openWakeWord heads read the last 16 embeddings (1.28 s). */
@@ -32,7 +33,7 @@ export interface WakeHead {
 }
 
 export interface VadGate {
-  vad: SileroVad;
+  vad: VoiceActivityDetector;
   /** Speech probability that counts as speech. */
   threshold: number;
   /** A detection stands only if speech was heard within this many ms before it. */
@@ -77,7 +78,7 @@ interface HeadState {
   refractoryUntilMs: number;
 }
 
-export class WakeDetector {
+export class WakeDetector implements WakeWordDetector {
   private readonly framer = new Framer(FRAME_SAMPLES);
   private readonly heads: HeadState[];
   private readonly log: Log;

@@ -57,6 +57,7 @@ function snapshotSources(): string {
     'package-lock.json',
     'tsconfig.json',
     'tsconfig.build.json',
+    'tsconfig.bundle.json',
     'firmware-ts',
     'models',
   ])
@@ -236,6 +237,8 @@ describe('glasses build, for real, both targets', () => {
       expect(pkg.scripts).toEqual({ start: 'node dist/firmware-ts/src/cli.js run' });
       expect(existsSync(join(dir, 'dist/firmware-ts/src/cli.js'))).toBe(true);
       expect(walk(join(dir, 'dist')).filter((f) => !f.endsWith('.js'))).toEqual([]); // no maps, no stale files
+      // The development cloud is a tool: not in a bundle, wherever it lives in the sources.
+      expect(walk(join(dir, 'dist')).filter((f) => /(^|\/)dev(-cloud)?\//.test(f))).toEqual([]);
       const models = JSON.parse(readFileSync(join(dir, 'models/manifest.json'), 'utf8')) as {
         models: { name: string; file: string; licence: string }[];
       };
@@ -266,6 +269,20 @@ describe('glasses build, for real, both targets', () => {
       ])
         expect(existsSync(join(dir, absent)), absent).toBe(false);
     });
+  });
+
+  it('the x64 bundle has no development cloud: the demo and `glasses dev-cloud` say so with E_DEV_CLOUD_ABSENT', async () => {
+    const cli = join(dirs.x64, 'dist/firmware-ts/src/cli.js');
+    for (const args of [
+      ['run', '--log-level', 'warn'],
+      ['dev-cloud', '--port', '0'],
+    ]) {
+      const r = await run([cli, ...args]);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr, args[0]).toMatch(
+        /^glasses [a-z-]+: E_DEV_CLOUD_ABSENT: .* needs the development cloud/,
+      );
+    }
   });
 
   it('the x64 bundle runs on its own: the wake word in a bundled sample is found', async () => {

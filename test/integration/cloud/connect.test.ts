@@ -3,8 +3,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectCloud, type CloudOptions } from '../../../firmware-ts/src/cloud/connect.js';
-import { createDevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
+import { connectCloud, type CloudOptions } from '../../../firmware-ts/src/compose/cloud.js';
+import devCloud from '../../../firmware-ts/dev/dev-cloud/index.js';
+import { createDevCloud } from '../../../firmware-ts/dev/dev-cloud/server.js';
 import { loadConfig } from '../../../firmware-ts/src/config.js';
 import { RealClock } from '../../../firmware-ts/src/hal/clock.js';
 import { silentLogger } from '../../../firmware-ts/src/log.js';
@@ -23,6 +24,7 @@ const options = (embedded: boolean, events: OrderEvent[] = []): CloudOptions => 
   onOrder: (e) => events.push(e),
   now: () => new Date(),
   log: silentLogger(),
+  devCloud,
 });
 
 async function answerText(source: NonNullable<Awaited<ReturnType<typeof connectCloud>>['answers']>) {
@@ -47,6 +49,24 @@ describe('connectCloud', () => {
     } finally {
       await side.close();
     }
+  });
+
+  it('with no cloud configured and embedding allowed, but no development cloud installed: E_DEV_CLOUD_ABSENT', async () => {
+    const { devCloud: _, ...without } = options(true);
+    await expect(connectCloud(loadConfig({ env: {} }), without)).rejects.toMatchObject({
+      code: 'E_DEV_CLOUD_ABSENT',
+      message: expect.stringContaining('cloud.llmBaseUrl and cloud.ordersBaseUrl') as string,
+    });
+    await expect(
+      connectCloud(loadConfig({ env: {} }), { ...without, embedded: false, devOrders: true }),
+    ).rejects.toMatchObject({
+      code: 'E_DEV_CLOUD_ABSENT',
+      message: expect.stringMatching(/^the demo /) as string,
+    });
+    // A run that does not embed it never needs it.
+    const side = await connectCloud(loadConfig({ env: {} }), { ...without, embedded: false });
+    expect(side.targets).toEqual({ llm: 'off', orders: 'off' });
+    await side.close();
   });
 
   it('with no cloud configured and no embedding, leaves both sides off and needs no token', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorRow } from '../../../firmware-ts/src/board/doctor.js';
-import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
+import { createDevCloud, type DevCloud } from '../../../firmware-ts/dev/dev-cloud/server.js';
 import type { HealthReport } from '../../../firmware-ts/src/health.js';
 import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
 import type { RunEvent } from '../../../firmware-ts/src/voice-loop/runner.js';

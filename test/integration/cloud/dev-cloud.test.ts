@@ -13,7 +13,7 @@ import OpenAI from 'openai';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../../firmware-ts/src/audio/wav.js';
-import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
+import { createDevCloud, type DevCloud } from '../../../firmware-ts/dev/dev-cloud/server.js';
 import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
 
 const TOKEN = 'test-token-1234567890';

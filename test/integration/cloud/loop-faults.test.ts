@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
-import type { DevCloudFaults } from '../../../firmware-ts/src/cloud/dev-cloud/faults.js';
+import { createDevCloud, type DevCloud } from '../../../firmware-ts/dev/dev-cloud/server.js';
+import type { DevCloudFaults } from '../../../firmware-ts/dev/dev-cloud/faults.js';
 import { FALLBACK } from '../../../firmware-ts/src/cloud/llm.js';
 import { loadConfig } from '../../../firmware-ts/src/config.js';
 import {

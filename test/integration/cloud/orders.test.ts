@@ -1,13 +1,13 @@
 /**
  * The orders client, outbox and service over real HTTP, against the development cloud
- * (firmware-ts/src/cloud/dev-cloud) with its faults: a dropped reply, 503s with Retry-After, a cloud
+ * (firmware-ts/dev/dev-cloud) with its faults: a dropped reply, 503s with Retry-After, a cloud
  * that is down and comes back, a wrong token, a changed price.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
+import { createDevCloud, type DevCloud } from '../../../firmware-ts/dev/dev-cloud/server.js';
 import { OrdersClient } from '../../../firmware-ts/src/cloud/orders-client.js';
 import { OrdersService } from '../../../firmware-ts/src/cloud/orders-service.js';
 import { Outbox } from '../../../firmware-ts/src/cloud/outbox.js';

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
+import { createDevCloud, type DevCloud } from '../../../firmware-ts/dev/dev-cloud/server.js';
 import { OrdersClient } from '../../../firmware-ts/src/cloud/orders-client.js';
 import { Outbox } from '../../../firmware-ts/src/cloud/outbox.js';
 import { RealClock } from '../../../firmware-ts/src/hal/clock.js';

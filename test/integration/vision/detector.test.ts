@@ -15,6 +15,7 @@ import {
   type DetectorModelName,
   type ObjectDetector,
 } from '../../../firmware-ts/src/vision/detector/detector.js';
+import { useBackend } from '../../../firmware-ts/src/vision/detector/tfjs.js';
 import { iou } from '../../../firmware-ts/src/vision/detector/nms.js';
 import { decodeImage, type Box, type Frame } from '../../../firmware-ts/src/vision/frame.js';
 import { PHOTOS_DIR } from '../../helpers/vision.js';
@@ -100,6 +101,8 @@ function score(model: DetectorModelName): { hits: number; misses: string[]; fals
 }
 
 beforeAll(async () => {
+  // The composition root chooses the process's backend before any detector.
+  await useBackend('wasm');
   const modelsDir = join(PACKAGE_ROOT, 'models');
   const manifest = await loadManifest(modelsDir);
   for (const name of Object.keys(TRUTH)) {

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
+import { createDevCloud, type DevCloud } from '../../../firmware-ts/dev/dev-cloud/server.js';
 import { OrdersClient } from '../../../firmware-ts/src/cloud/orders-client.js';
 import { OrdersService } from '../../../firmware-ts/src/cloud/orders-service.js';
 import { Outbox } from '../../../firmware-ts/src/cloud/outbox.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevCloud, type DevCloud } from '../../../firmware-ts/src/cloud/dev-cloud/server.js';
+import { createDevCloud, type DevCloud } from '../../../firmware-ts/dev/dev-cloud/server.js';
 import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
 import type { RunEvent } from '../../../firmware-ts/src/voice-loop/runner.js';
 import { GlassesError } from '../../../firmware-ts/src/errors.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AudioChunk } from '../../../firmware-ts/src/audio/chunk.js';
-import { OrderStore } from '../../../firmware-ts/src/cloud/dev-cloud/orders.js';
+import { OrderStore } from '../../../firmware-ts/dev/dev-cloud/orders.js';
 import type { OrdersApi } from '../../../firmware-ts/src/cloud/orders-client.js';
 import { Outbox } from '../../../firmware-ts/src/cloud/outbox.js';
 import { SimulatedClock } from '../../../firmware-ts/src/hal/clock.js';

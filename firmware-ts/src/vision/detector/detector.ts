@@ -13,13 +13,7 @@ import { COCO_LABELS, isCocoLabel } from './coco-labels.js';
 import { NANODET_SPEC } from './nanodet.js';
 import { nonMaxSuppression } from './nms.js';
 import { inputShape, type DetectorModelSpec } from './spec.js';
-import {
-  loadVerifiedGraphModel,
-  tensorName,
-  useBackend,
-  type BackendChoice,
-  type GraphModel,
-} from './tfjs.js';
+import { loadVerifiedGraphModel, tensorName, type BackendName, type GraphModel } from './tfjs.js';
 
 export interface Detection {
   readonly label: string;
@@ -54,8 +48,11 @@ export interface DetectorOptions {
   modelsDir: string;
   manifest: Manifest;
   model: DetectorModelName;
-  /** `auto`: tfjs-node when installed, else wasm. TF.js has one backend per process. */
-  backend: BackendChoice;
+  /**
+   * The TF.js backend already made the process's own by the composition root (useBackend in
+   * tfjs.ts): TF.js has one engine per process, so no detector chooses it.
+   */
+  backend: BackendName;
   /** 0..1: objects scoring less are not reported... */
   minScore: number;
   /** ...unless their label has its own threshold here (over the model's own defaults). */
@@ -99,7 +96,15 @@ export async function createDetector(options: DetectorOptions): Promise<ObjectDe
   const weights = findModel(options.manifest, `${options.model}_weights`, 'detector-weights');
   checkInput(entry, spec);
   const thresholds = classThresholds(options.minScore, spec.classMinScore, options.classMinScore);
-  const backend = await useBackend(options.backend, options.log);
+  const backend = options.backend;
+  // Checked, not trusted: a detector must never run on another backend than the one it reports.
+  const active = tf.getBackend() as string | undefined;
+  if (active !== backend)
+    throw new GlassesError(
+      'E_VISION_BACKEND',
+      `vision backend ${backend}: TF.js runs on ${active ?? 'no backend'}; the composition root chooses it first (useBackend)`,
+      { details: { backend } },
+    );
   const graph = await loadVerifiedGraphModel(options.modelsDir, entry, weights);
   options.log?.info({ model: spec.name, backend, inputPx: spec.inputPx }, 'object detector loaded');
   return new TfjsDetector(spec, backend, graph, tensorName(entry.inputs[0]?.name ?? ''), thresholds, options);

@@ -1,7 +1,7 @@
 /**
  * The cloud side of the composition root (main.ts): from config to the language-model answer source
  * and the orders service with its durable outbox, or, where no cloud is configured and the run allows
- * it, the development cloud started in this process on loopback.
+ * it, the development cloud started in this process on loopback (loaded by the caller: dev-cloud.ts).
  *
  * Network deadlines and retries run on the real clock whatever the loop's clock is: on a file run the
  * loop's clock is the audio's, which stands still while the loop waits for the network. The confirm
@@ -15,13 +15,13 @@ import type { Log } from '../log.js';
 import type { AnswerSource, OrderEvent, Question } from '../voice-loop/ports.js';
 import type { LookFor } from '../vision/service.js';
 import type { Scene } from '../vision/scene.js';
-import { createDevCloud, type DevCloud } from './dev-cloud/server.js';
-import { LlmAnswerSource, openAiChatClient } from './llm.js';
-import { aboutWhatIsSeen, type SceneForMessages } from './messages.js';
-import { OrdersClient } from './orders-client.js';
-import { OrdersService } from './orders-service.js';
-import { Outbox } from './outbox.js';
-import { readDeviceToken } from './security.js';
+import { LlmAnswerSource, openAiChatClient } from '../cloud/llm.js';
+import { aboutWhatIsSeen, type SceneForMessages } from '../cloud/messages.js';
+import { OrdersClient } from '../cloud/orders-client.js';
+import { OrdersService } from '../cloud/orders-service.js';
+import { Outbox } from '../cloud/outbox.js';
+import { readDeviceToken } from '../cloud/security.js';
+import { devCloudAbsent, type DevCloudModule, type EmbeddedDevCloud } from './dev-cloud.js';
 
 /** What the cloud side needs of the camera: the vision service, when there is a camera. */
 export interface CloudVision {
@@ -51,6 +51,20 @@ export interface CloudOptions {
   log: Log;
   /** The language model's fetch, wrapped by the cloud benchmark to time requests; global fetch otherwise. */
   llmFetch?: typeof fetch;
+  /**
+   * The development cloud, loaded (loadDevCloud) where needsDevCloud says the run uses it; without it
+   * such a run fails with E_DEV_CLOUD_ABSENT.
+   */
+  devCloud?: DevCloudModule;
+}
+
+/** Whether a run with these options stands the development cloud in for a cloud URL. */
+export function needsDevCloud(
+  config: FrozenConfig,
+  options: Pick<CloudOptions, 'embedded' | 'devOrders'>,
+): boolean {
+  const c = config.cloud;
+  return options.devOrders === true || (options.embedded && (c.llmBaseUrl === '' || c.ordersBaseUrl === ''));
 }
 
 export interface CloudSide {
@@ -73,12 +87,17 @@ export async function connectCloud(config: FrozenConfig, options: CloudOptions):
   const c = config.cloud;
   const log = options.log.child({ component: 'cloud' });
   const wall = new RealClock();
-  let dev: { cloud: DevCloud; token: string } | undefined;
+  let dev: { cloud: EmbeddedDevCloud; token: string } | undefined;
   const devOrders = options.devOrders === true;
-  if (devOrders || (options.embedded && (c.llmBaseUrl === '' || c.ordersBaseUrl === ''))) {
+  if (needsDevCloud(config, options)) {
+    if (options.devCloud === undefined)
+      throw devCloudAbsent(devOrders ? 'the demo' : 'a run with an empty cloud URL');
     // A token for this process only: never written anywhere, gone when the run ends.
     const token = randomBytes(24).toString('base64url');
-    const cloud = await createDevCloud({ token, log: options.log.child({ component: 'dev-cloud' }) });
+    const cloud = await options.devCloud.createDevCloud({
+      token,
+      log: options.log.child({ component: 'dev-cloud' }),
+    });
     dev = { cloud, token };
     log.info({ url: cloud.url }, 'no cloud configured: using the development cloud on loopback');
   }

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../../util/atomic-file.js';
-import { makePrivateDir } from '../../util/private-file.js';
+import { writeFileAtomic } from '../../src/util/atomic-file.js';
+import { makePrivateDir } from '../../src/util/private-file.js';
 import { findItem, sameMoney, type Money } from './catalogue.js';
 
 /** Whole hundredths (orders.openapi.yaml Money: multipleOf 0.01), with room for binary rounding. */

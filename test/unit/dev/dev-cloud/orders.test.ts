@@ -6,7 +6,7 @@ import {
   OrderStore,
   statusAt,
   type OrderRequest,
-} from '../../../../firmware-ts/src/cloud/dev-cloud/orders.js';
+} from '../../../../firmware-ts/dev/dev-cloud/orders.js';
 
 const T0 = Date.parse('2026-01-01T08:00:00.000Z');
 const MIN = 60_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkFaults, FaultState, onBoth } from '../../../../firmware-ts/src/cloud/dev-cloud/faults.js';
+import { checkFaults, FaultState, onBoth } from '../../../../firmware-ts/dev/dev-cloud/faults.js';
 
 describe('FaultState', () => {
   it('fails the next N requests of its surface only, then none', () => {

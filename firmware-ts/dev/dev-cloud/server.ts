@@ -11,7 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { silentLogger, type Log } from '../../log.js';
+import { silentLogger, type Log } from '../../src/log.js';
 import { DEFAULT_LIMIT, searchProducts, searchServices } from './catalogue.js';
 import { chatRequestSchema, replyChat } from './chat.js';
 import { FaultState, type DevCloudFaults, type Surface } from './faults.js';

@@ -2,11 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createDevCloud } from '../cloud/dev-cloud/server.js';
-import type { CommonFaults, DevCloudFaults } from '../cloud/dev-cloud/faults.js';
-import { openTokenFile } from '../cloud/security.js';
-import { GlassesError, isGlassesError, messageOf } from '../errors.js';
-import type { Log } from '../log.js';
+import { createDevCloud } from './server.js';
+import type { CommonFaults, DevCloudFaults } from './faults.js';
+import { openTokenFile } from '../../src/cloud/security.js';
+import { GlassesError, isGlassesError, messageOf } from '../../src/errors.js';
+import type { Log } from '../../src/log.js';
 import {
   boot,
   COMMON_USAGE,
@@ -15,7 +15,7 @@ import {
   untilInterrupted,
   usageError,
   type Command,
-} from './command.js';
+} from '../../src/commands/command.js';
 
 /** The development cloud's port in firmware-ts/api/orders.openapi.yaml `servers`. */
 const DEFAULT_PORT = 8787;

@@ -4,8 +4,8 @@ import {
   composeAnswer,
   extractScene,
   type ChatInput,
-} from '../../../../firmware-ts/src/cloud/dev-cloud/answer.js';
-import { answerFor, pieces } from '../../../../firmware-ts/src/cloud/dev-cloud/chat.js';
+} from '../../../../firmware-ts/dev/dev-cloud/answer.js';
+import { answerFor, pieces } from '../../../../firmware-ts/dev/dev-cloud/chat.js';
 import { questionText, sceneText } from '../../../../firmware-ts/src/cloud/messages.js';
 
 const input = (over: Partial<ChatInput>): ChatInput => ({

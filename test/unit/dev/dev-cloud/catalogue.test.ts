@@ -6,7 +6,7 @@ import {
   searchProducts,
   searchServices,
   words,
-} from '../../../../firmware-ts/src/cloud/dev-cloud/catalogue.js';
+} from '../../../../firmware-ts/dev/dev-cloud/catalogue.js';
 import { SLOT_VALUES } from '../../../../firmware-ts/src/speech/intents.js';
 import { COCO_LABELS } from '../../../../firmware-ts/src/vision/detector/coco-labels.js';
 
