@@ -203,6 +203,16 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    battery: z
+      .object({
+        /**
+         * Linux's power-supply class: the folder whose entries of `type` Battery give `capacity`
+         * (the board's fuel gauge shows up there). A fake folder stands in for it on a dev machine.
+         */
+        powerSupplyDir: z.string().min(1).default('/sys/class/power_supply'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -353,7 +353,7 @@ export async function createVoiceLoop(
     });
     const responder = new Responder({
       now: options.now ?? (() => new Date()),
-      battery: new SysfsBattery(),
+      battery: new SysfsBattery(config.battery.powerSupplyDir),
       volume: voice,
       vision: visionPort,
       orders: options.orders ?? cloud?.orders ?? new NoOrders(),

@@ -100,6 +100,13 @@ describe('config', () => {
     );
   });
 
+  it('the battery folder is config, Linux power-supply class by default', () => {
+    expect(loadConfig({ env: {} }).battery.powerSupplyDir).toBe('/sys/class/power_supply');
+    expect(
+      loadConfig({ env: { GLASSES_BATTERY__POWER_SUPPLY_DIR: '/tmp/fake' } }).battery.powerSupplyDir,
+    ).toBe('/tmp/fake');
+  });
+
   it('reports an unreadable or malformed file as E_CONFIG_FILE naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const bad = join(dir, 'bad.json');
