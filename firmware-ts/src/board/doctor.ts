@@ -307,7 +307,8 @@ async function diskCheck(check: string, path: string, port: DoctorPort): Promise
       check,
       result: 'fail',
       detail: `${detail}; the order outbox and logs need at least ${mb(MIN_FREE_BYTES)}`,
-      fix: 'free space: `sudo journalctl --vacuum-size=50M`, `sudo apt-get clean`, remove old slots under /opt/glasses/slots',
+      // Never the slots: the one `current` does not point at is the rollback of the next flash.
+      fix: 'free space: `sudo journalctl --vacuum-size=50M`, `sudo apt-get clean`, old logs and files outside /opt/glasses; leave /opt/glasses/slots alone (the inactive slot is the rollback)',
     };
   }
   if (space.freeBytes < FLASH_FREE_BYTES) {

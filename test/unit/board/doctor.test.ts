@@ -283,6 +283,10 @@ describe('models, disk, memory', () => {
     );
     expect(row(rows, 'disk (models)').result).toBe('warn');
     expect(doctorOk(rows)).toBe(false);
+    // The inactive slot is the next flash's rollback: the advice must never be to remove it.
+    const fix = row(rows, 'disk (working dir)').fix ?? '';
+    expect(fix).not.toMatch(/remove[^;]*slots/);
+    expect(fix).toContain('leave /opt/glasses/slots alone');
   });
 
   it('a folder that does not exist is named', async () => {
