@@ -18,7 +18,7 @@ import { RealClock, SimulatedClock, type Clock } from './hal/clock.js';
 import { SysfsBattery } from './hal/battery.js';
 import { CachedRecognizer } from './speech/cached-recognizer.js';
 import { PocketsphinxRecognizer } from './speech/pocketsphinx.js';
-import { EspeakSynthesizer } from './tts/espeak.js';
+import { EspeakSynthesizer, type Synthesizer } from './tts/espeak.js';
 import { Voice } from './tts/voice.js';
 import { Endpointer } from './vad/endpointer.js';
 import {
@@ -248,6 +248,16 @@ export function createSpeaker(
     : new AplaySpeaker({ device: target.device, log: log.child({ component: 'speaker' }) });
 }
 
+/** The voice loop's command recogniser; the self-test tries this one. */
+export function createRecognizer(log: Log): CachedRecognizer {
+  return new CachedRecognizer(new PocketsphinxRecognizer({ log: log.child({ component: 'speech' }) }));
+}
+
+/** The voice loop's speech synthesiser; the self-test tries this one. */
+export function createSynthesizer(config: FrozenConfig, log: Log): Synthesizer {
+  return new EspeakSynthesizer({ ...config.tts, log: log.child({ component: 'tts' }) });
+}
+
 export interface VoiceLoopOptions {
   mic: Mic;
   speaker: Speaker;
@@ -329,9 +339,7 @@ export async function createVoiceLoop(
             now: options.now ?? (() => new Date()),
             log,
           });
-    const recognizer = new CachedRecognizer(
-      new PocketsphinxRecognizer({ log: log.child({ component: 'speech' }) }),
-    );
+    const recognizer = createRecognizer(log);
     const endpointer = new Endpointer({
       vad: new SileroVad(await models.get('silero_vad', 'vad')),
       ...config.endpoint,
@@ -342,7 +350,7 @@ export async function createVoiceLoop(
       },
     });
     const work = new Work();
-    const espeak = new EspeakSynthesizer({ ...config.tts, log: log.child({ component: 'tts' }) });
+    const espeak = createSynthesizer(config, log);
     const voice = new Voice({
       // Counted as the loop's work: on files, audio is not fed while a sentence is being synthesised.
       synthesizer: { synthesize: (text, signal) => work.track(espeak.synthesize(text, signal)) },
