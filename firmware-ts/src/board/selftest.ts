@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { MODEL_SAMPLE_RATE_HZ, type AudioChunk } from '../audio/chunk.js';
 import { isConfigured, type FrozenConfig } from '../config.js';
 import { isGlassesError, messageOf } from '../errors.js';
-import { COMMANDS, type IntentName } from '../speech/intents.js';
+import type { IntentName } from '../speech/intents.js';
 import type { Recognition } from '../speech/recognizer.js';
-import { CANCELLED } from '../voice-loop/offer-dialogue.js';
+import { COMMAND_SAMPLE, MIN_SPEECH_MS, SPEECH_SAMPLE } from '../start-checks.js';
 import { isAbsentDeviceError } from './alsa.js';
 import { formatTable, type Column } from './table.js';
 
@@ -81,14 +81,6 @@ export const SAMPLE_PHOTOS = {
   objects: { file: join('camera', '1-fruits.jpg'), expectAnyOf: ['apple', 'orange', 'banana'] },
   text: { file: join('camera', '2-price-tag.jpg'), expectText: '12.50' },
 } as const;
-
-/** A sentence the runtime says, for the speech check. */
-export const SPEECH_SAMPLE = CANCELLED;
-/** A bundled command, synthesised and recognised: what the loop does with "what time is it". */
-export const COMMAND_SAMPLE: { text: string; intent: IntentName } = {
-  text: COMMANDS.find((c) => c.intent === 'time')?.phrases[0] ?? 'what time is it',
-  intent: 'time',
-};
 
 /** Long enough for a few ALSA periods; short enough not to slow the test down. */
 export const LISTEN_MS = 250;
@@ -293,9 +285,6 @@ export function judgeText(run: TextRun, expectText: string): Verdict {
   }
   return { result: 'pass', detail: `read ${seen}` };
 }
-
-/** Less than this is not a sentence: a synthesiser that said nothing, or a fraction of it. */
-const MIN_SPEECH_MS = 300;
 
 export function judgeSpeech(audio: AudioChunk, text: string): Verdict {
   const ms = (audio.pcm.length / audio.sampleRateHz) * 1000;
