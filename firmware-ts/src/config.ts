@@ -203,6 +203,16 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    battery: z
+      .object({
+        /**
+         * Linux's power-supply class: the folder whose entries of `type` Battery give `capacity`
+         * (the board's fuel gauge shows up there). A fake folder stands in for it on a dev machine.
+         */
+        powerSupplyDir: z.string().min(1).default('/sys/class/power_supply'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -346,7 +356,30 @@ export function loadConfig(options: LoadConfigOptions = {}): FrozenConfig {
       details: { file, issues: result.error.issues.length },
     });
   }
-  return deepFreeze(result.data);
+  const config = deepFreeze(result.data);
+  GIVEN_KEYS.set(config, givenKeys(raw));
+  return config;
+}
+
+/** The key paths each loaded config was given (file, environment, command line), by config object. */
+const GIVEN_KEYS = new WeakMap<object, ReadonlySet<string>>();
+
+function givenKeys(tree: Tree, prefix = '', into = new Set<string>()): Set<string> {
+  for (const [key, value] of Object.entries(tree)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    into.add(path);
+    if (isTree(value)) givenKeys(value, path, into);
+  }
+  return into;
+}
+
+/**
+ * Was `key` (a dotted path such as `camera.device`) set by the config file, a GLASSES_* variable or
+ * the command line, rather than left to its default? Optional parts (the camera) are required only
+ * once someone names them. False for a config not made by loadConfig.
+ */
+export function isConfigured(config: FrozenConfig, key: string): boolean {
+  return GIVEN_KEYS.get(config)?.has(key) ?? false;
 }
 
 /**

@@ -59,7 +59,8 @@ export const ERROR_CODES = {
   },
   E_RECOGNIZER_FAILED: {
     retryable: true,
-    summary: 'The pocketsphinx decoder exited with an error or was killed while recognising.',
+    summary:
+      'The pocketsphinx decoder exited with an error or was killed while recognising, or (tried at start) did not recognise the bundled command.',
   },
   E_IMAGE_MISSING: { retryable: false, summary: 'An image file does not exist or cannot be read.' },
   E_IMAGE_INVALID: {

@@ -1,8 +1,8 @@
 /**
  * The runtime's health report: a small JSON file (config health.file) that `glasses run` rewrites
  * atomically while it runs, so a flash (or a person with `cat`) can tell that the build on the board
- * loaded its models, opened the microphone and is running the loop. It holds no audio, no transcript
- * and nothing the wearer saw.
+ * loaded its models, opened the microphone, can speak, understand and be heard (start-checks.ts),
+ * and is running the loop. It holds no audio, no transcript and nothing the wearer saw.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -10,6 +10,7 @@ import { messageOf } from './errors.js';
 import type { AudioChunk } from './audio/chunk.js';
 import type { Mic } from './hal/mic.js';
 import type { Log } from './log.js';
+import type { StartCheck, StartPart } from './start-checks.js';
 import { writeFileAtomic } from './util/atomic-file.js';
 
 export interface HealthReport {
@@ -21,7 +22,14 @@ export interface HealthReport {
   readonly modelsLoaded: boolean;
   readonly micOpen: boolean;
   readonly loopRunning: boolean;
-  /** All three above, and no problem. */
+  /**
+   * Tried once at start: `{ checked: false }` when not (yet) tried, else whether it worked and, if
+   * not, the coded error. A failed one is also a problem.
+   */
+  readonly speech: StartCheck;
+  readonly recognizer: StartCheck;
+  readonly speaker: StartCheck;
+  /** The three flags above up, no start check failed, and no problem. */
   readonly ok: boolean;
   readonly problems: readonly string[];
 }
@@ -39,6 +47,11 @@ type Part = 'modelsLoaded' | 'micOpen' | 'loopRunning';
 
 export class Health {
   private readonly parts: Record<Part, boolean> = { modelsLoaded: false, micOpen: false, loopRunning: false };
+  private readonly checks: Record<StartPart, StartCheck> = {
+    speech: { checked: false },
+    recognizer: { checked: false },
+    speaker: { checked: false },
+  };
   private readonly problems = new Set<string>();
   private readonly startedAtMs: number;
   private writing: Promise<void> = Promise.resolve();
@@ -63,8 +76,18 @@ export class Health {
     return this.write();
   }
 
+  /** Records what the start checks found; each failure becomes a problem naming its code. */
+  checked(results: Partial<Record<StartPart, StartCheck>>): Promise<void> {
+    for (const [part, check] of Object.entries(results) as [StartPart, StartCheck][]) {
+      this.checks[part] = check;
+      if (check.checked && !check.ok) this.problems.add(`${part}: ${check.code}: ${check.message}`);
+    }
+    return this.write();
+  }
+
   report(): HealthReport {
     const { modelsLoaded, micOpen, loopRunning } = this.parts;
+    const failed = Object.values(this.checks).some((c) => c.checked && !c.ok);
     return {
       version: this.deps.version,
       pid: process.pid,
@@ -73,7 +96,8 @@ export class Health {
       modelsLoaded,
       micOpen,
       loopRunning,
-      ok: modelsLoaded && micOpen && loopRunning && this.problems.size === 0,
+      ...this.checks,
+      ok: modelsLoaded && micOpen && loopRunning && !failed && this.problems.size === 0,
       problems: [...this.problems],
     };
   }

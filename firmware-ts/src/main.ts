@@ -20,7 +20,7 @@ import { RealClock, SimulatedClock, type Clock } from './hal/clock.js';
 import { SysfsBattery } from './hal/battery.js';
 import { CachedRecognizer } from './speech/cached-recognizer.js';
 import { PocketsphinxRecognizer } from './speech/pocketsphinx.js';
-import { EspeakSynthesizer } from './tts/espeak.js';
+import { EspeakSynthesizer, type Synthesizer } from './tts/espeak.js';
 import { Voice } from './tts/voice.js';
 import { Endpointer } from './vad/endpointer.js';
 import {
@@ -278,6 +278,16 @@ export function createSpeaker(
     : createAlsaSpeaker(target.device, log);
 }
 
+/** The voice loop's command recogniser; the self-test tries this one. */
+export function createRecognizer(log: Log): CachedRecognizer {
+  return new CachedRecognizer(new PocketsphinxRecognizer({ log: log.child({ component: 'speech' }) }));
+}
+
+/** The voice loop's speech synthesiser; the self-test tries this one. */
+export function createSynthesizer(config: FrozenConfig, log: Log): Synthesizer {
+  return new EspeakSynthesizer({ ...config.tts, log: log.child({ component: 'tts' }) });
+}
+
 export interface VoiceLoopOptions {
   mic: Mic;
   speaker: Speaker;
@@ -376,9 +386,7 @@ export async function createVoiceLoop(
             log,
             ...(devCloud === undefined ? {} : { devCloud }),
           });
-    const recognizer = new CachedRecognizer(
-      new PocketsphinxRecognizer({ log: log.child({ component: 'speech' }) }),
-    );
+    const recognizer = createRecognizer(log);
     const endpointer = new Endpointer({
       vad: new SileroVad(await models.get('silero_vad', 'vad')),
       ...config.endpoint,
@@ -389,7 +397,7 @@ export async function createVoiceLoop(
       },
     });
     const work = new Work();
-    const espeak = new EspeakSynthesizer({ ...config.tts, log: log.child({ component: 'tts' }) });
+    const espeak = createSynthesizer(config, log);
     const voice = new Voice({
       // Counted as the loop's work: on files, audio is not fed while a sentence is being synthesised.
       synthesizer: { synthesize: (text, signal) => work.track(espeak.synthesize(text, signal)) },
@@ -400,7 +408,7 @@ export async function createVoiceLoop(
     });
     const responder = new Responder({
       now: options.now ?? (() => new Date()),
-      battery: new SysfsBattery(),
+      battery: new SysfsBattery(config.battery.powerSupplyDir),
       volume: voice,
       vision: visionPort,
       orders: options.orders ?? cloud?.orders ?? new NoOrders(),

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, thresholdFor } from '../../firmware-ts/src/config.js';
+import { isConfigured, loadConfig, thresholdFor } from '../../firmware-ts/src/config.js';
 import { isGlassesError } from '../../firmware-ts/src/errors.js';
 
 function configError(fn: () => unknown): { code: string; message: string } {
@@ -98,6 +98,34 @@ describe('config', () => {
     expect(configError(() => loadConfig({ env: { GLASSES_WAKEUP: '1' } })).message).toContain(
       'GLASSES_WAKEUP: unknown key',
     );
+  });
+
+  it('knows which keys were given, from the file, the environment or the command line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'glasses.json');
+    writeFileSync(file, JSON.stringify({ camera: { widthPx: 640 } }));
+    const c = loadConfig({
+      file,
+      env: { GLASSES_AUDIO__MIC_DEVICE: 'hw:1,0' },
+      overrides: { log: { level: 'warn' } },
+    });
+    expect(isConfigured(c, 'camera.widthPx')).toBe(true);
+    expect(isConfigured(c, 'audio.micDevice')).toBe(true);
+    expect(isConfigured(c, 'log.level')).toBe(true);
+    // Left to its default, though its parent was given.
+    expect(isConfigured(c, 'camera.device')).toBe(false);
+    expect(isConfigured(loadConfig({ env: {} }), 'camera.device')).toBe(false);
+    // Set to the default value, it is still set: the board says it has that camera.
+    const named = loadConfig({ env: { GLASSES_CAMERA__DEVICE: '/dev/video0' } });
+    expect(named.camera.device).toBe('/dev/video0');
+    expect(isConfigured(named, 'camera.device')).toBe(true);
+  });
+
+  it('the battery folder is config, Linux power-supply class by default', () => {
+    expect(loadConfig({ env: {} }).battery.powerSupplyDir).toBe('/sys/class/power_supply');
+    expect(
+      loadConfig({ env: { GLASSES_BATTERY__POWER_SUPPLY_DIR: '/tmp/fake' } }).battery.powerSupplyDir,
+    ).toBe('/tmp/fake');
   });
 
   it('reports an unreadable or malformed file as E_CONFIG_FILE naming it', () => {

@@ -66,3 +66,40 @@ describe('Health', () => {
     expect(logged.filter((l) => l.includes('cannot write the health report'))).toHaveLength(1);
   });
 });
+
+describe('Health start checks', () => {
+  it('carries speech, recogniser and speaker; one that failed makes it not ok, naming its code', async () => {
+    const { health, read } = setup();
+    expect(read).toThrow();
+    await health.set('modelsLoaded', true);
+    expect(read()).toMatchObject({
+      speech: { checked: false },
+      recognizer: { checked: false },
+      speaker: { checked: false },
+    });
+    await health.set('micOpen', true);
+    await health.set('loopRunning', true);
+    await health.checked({
+      speech: { checked: true, ok: true, ms: 120 },
+      recognizer: { checked: true, ok: true, ms: 310 },
+      speaker: { checked: false },
+    });
+    expect(read()).toMatchObject({ ok: true, speech: { checked: true, ok: true }, problems: [] });
+    await health.checked({
+      speaker: {
+        checked: true,
+        ok: false,
+        code: 'E_SPEAKER_OPEN',
+        message: 'speaker hw:1,0: aplay exited with code 1 (audio open error: No such file or directory)',
+      },
+    });
+    const r = read();
+    expect(r.ok).toBe(false);
+    expect(r.speaker).toMatchObject({ checked: true, ok: false, code: 'E_SPEAKER_OPEN' });
+    // The flash tool reads only `ok` and `problems`: the failure is named there.
+    expect(r.problems).toEqual([
+      'speaker: E_SPEAKER_OPEN: speaker hw:1,0: aplay exited with code 1 (audio open error: No such file or directory)',
+    ]);
+    expect(r.speech).toMatchObject({ checked: true, ok: true });
+  });
+});

@@ -64,6 +64,11 @@ export interface DoctorPlan {
   micDevice: string;
   speakerDevice: string;
   cameraDevice: string;
+  /**
+   * camera.device was set (config file or GLASSES_CAMERA__DEVICE): this board has a camera, so its
+   * absence is a failure. Left to its default, the camera is optional and its absence only a warning.
+   */
+  cameraConfigured: boolean;
   workDir: string;
   modelsDir: string;
   /** orders.outboxDir, resolved. */
@@ -80,12 +85,22 @@ export const MIN_FREE_BYTES = 64 * 2 ** 20;
 /** A flash writes a whole second install into the inactive slot: ~500 MB for arm64 (node_modules 435 MB). */
 export const FLASH_FREE_BYTES = 600 * 2 ** 20;
 
-/** The programs the runtime runs, and the Debian package of each. */
-export const TOOLS: readonly { name: string; binary: string; pkg: string; role: string; data?: string }[] = [
+/**
+ * The programs the runtime runs, and the Debian package of each. One that serves only an optional part
+ * (`optional`) is needed only when that part is there.
+ */
+export const TOOLS: readonly {
+  name: string;
+  binary: string;
+  pkg: string;
+  role: string;
+  data?: string;
+  optional?: 'camera';
+}[] = [
   { name: 'espeak-ng', binary: 'espeak-ng', pkg: 'espeak-ng', role: 'speech output' },
   { name: 'arecord', binary: 'arecord', pkg: 'alsa-utils', role: 'the microphone' },
   { name: 'aplay', binary: 'aplay', pkg: 'alsa-utils', role: 'the speaker' },
-  { name: 'ffmpeg', binary: 'ffmpeg', pkg: 'ffmpeg', role: 'the camera' },
+  { name: 'ffmpeg', binary: 'ffmpeg', pkg: 'ffmpeg', role: 'the camera', optional: 'camera' },
   {
     name: 'pocketsphinx',
     binary: 'pocketsphinx_continuous',
@@ -103,14 +118,18 @@ export async function runDoctor(plan: DoctorPlan, port: DoctorPort): Promise<Doc
   const rows: DoctorRow[] = [];
   rows.push(await alsaCheck('microphone', 'arecord', plan.micDevice, 'audio.micDevice', port));
   rows.push(await alsaCheck('speaker', 'aplay', plan.speakerDevice, 'audio.speakerDevice', port));
-  rows.push(await cameraCheck(plan.cameraDevice, port));
+  const camera = await cameraCheck(plan.cameraDevice, plan.cameraConfigured, port);
+  rows.push(camera.row);
   rows.push(await modelsCheck(port));
   rows.push(await outboxCheck(plan.outboxDir, port));
   rows.push(await diskCheck('disk (working dir)', plan.workDir, port));
   rows.push(await diskCheck('disk (models)', plan.modelsDir, port));
   rows.push(await memoryCheck(port));
   rows.push(await cpuCheck(port));
-  for (const tool of TOOLS) rows.push(await toolCheck(tool, port));
+  for (const tool of TOOLS) {
+    const needed = tool.optional === undefined || camera.present;
+    rows.push(await toolCheck(tool, needed, port));
+  }
   return rows;
 }
 
@@ -167,35 +186,68 @@ async function alsaCheck(
   return { check, result: 'fail', detail, fix };
 }
 
-async function cameraCheck(device: string, port: DoctorPort): Promise<DoctorRow> {
+/**
+ * `present`: the runtime will use a camera (it is there, or configured and so expected), so what it
+ * needs is needed. The runtime uses camera.device whenever it exists, configured or not.
+ */
+async function cameraCheck(
+  device: string,
+  configured: boolean,
+  port: DoctorPort,
+): Promise<{ row: DoctorRow; present: boolean }> {
   const check = 'camera';
   const access = await port.access(device);
   const ffmpeg = await port.findExecutable('ffmpeg');
+  const connect =
+    'connect the camera (and enable it, e.g. its device tree overlay) until `ls /dev/video*` shows it';
+  if (access === 'missing' && !configured) {
+    return {
+      present: false,
+      row: {
+        check,
+        result: 'warn',
+        detail: `no ${device}: no camera (optional; camera.device is not set), so the vision questions say there is none`,
+        fix: `${connect}, or set camera.device (GLASSES_CAMERA__DEVICE) to where it is; a board without one needs nothing`,
+      },
+    };
+  }
   if (access === 'missing') {
     return {
-      check,
-      result: 'fail',
-      detail: `no ${device}`,
-      fix: `connect the camera (and enable it, e.g. its device tree overlay) until \`ls /dev/video*\` shows it, or set camera.device (GLASSES_CAMERA__DEVICE)`,
+      present: true,
+      row: {
+        check,
+        result: 'fail',
+        detail: `no ${device} (camera.device is set)`,
+        fix: `${connect}, or set camera.device (GLASSES_CAMERA__DEVICE) to where it is, or unset it if this board has none`,
+      },
     };
   }
   if (access === 'unreadable') {
     return {
-      check,
-      result: 'fail',
-      detail: `${device} exists but this user cannot read it`,
-      fix: 'add the service user to the video group: `sudo usermod -aG video $USER`, then log in again',
+      present: true,
+      row: {
+        check,
+        result: 'fail',
+        detail: `${device} exists but this user cannot read it`,
+        fix: 'add the service user to the video group: `sudo usermod -aG video $USER`, then log in again',
+      },
     };
   }
   if (ffmpeg === undefined) {
     return {
-      check,
-      result: 'fail',
-      detail: `${device} is readable, but ffmpeg (which reads it) is not installed`,
-      fix: 'sudo apt-get install ffmpeg',
+      present: true,
+      row: {
+        check,
+        result: 'fail',
+        detail: `${device} is readable, but ffmpeg (which reads it) is not installed`,
+        fix: 'sudo apt-get install ffmpeg',
+      },
     };
   }
-  return { check, result: 'ok', detail: `${device} is readable; ffmpeg at ${ffmpeg}` };
+  return {
+    present: true,
+    row: { check, result: 'ok', detail: `${device} is readable; ffmpeg at ${ffmpeg}` },
+  };
 }
 
 async function modelsCheck(port: DoctorPort): Promise<DoctorRow> {
@@ -255,7 +307,8 @@ async function diskCheck(check: string, path: string, port: DoctorPort): Promise
       check,
       result: 'fail',
       detail: `${detail}; the order outbox and logs need at least ${mb(MIN_FREE_BYTES)}`,
-      fix: 'free space: `sudo journalctl --vacuum-size=50M`, `sudo apt-get clean`, remove old slots under /opt/glasses/slots',
+      // Never the slots: the one `current` does not point at is the rollback of the next flash.
+      fix: 'free space: `sudo journalctl --vacuum-size=50M`, `sudo apt-get clean`, old logs and files outside /opt/glasses; leave /opt/glasses/slots alone (the inactive slot is the rollback)',
     };
   }
   if (space.freeBytes < FLASH_FREE_BYTES) {
@@ -360,14 +413,18 @@ async function cpuCheck(port: DoctorPort): Promise<DoctorRow> {
   };
 }
 
-async function toolCheck(tool: (typeof TOOLS)[number], port: DoctorPort): Promise<DoctorRow> {
+async function toolCheck(
+  tool: (typeof TOOLS)[number],
+  needed: boolean,
+  port: DoctorPort,
+): Promise<DoctorRow> {
   const check = `tool ${tool.name}`;
   const path = await port.findExecutable(tool.binary);
   if (path === undefined) {
     return {
       check,
-      result: 'fail',
-      detail: `${tool.binary} not found on PATH (${tool.role})`,
+      result: needed ? 'fail' : 'warn',
+      detail: `${tool.binary} not found on PATH (${tool.role}${needed ? '' : '; there is none, so it is not needed yet'})`,
       fix: `sudo apt-get install ${tool.pkg}`,
     };
   }

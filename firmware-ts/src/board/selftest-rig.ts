@@ -3,7 +3,7 @@
  * (main.ts), exactly as `glasses run` builds them, so the self-test exercises what the board runs.
  */
 import { promises as fs } from 'node:fs';
-import { MODEL_SAMPLE_RATE_HZ, splitChunks } from '../audio/chunk.js';
+import { MODEL_SAMPLE_RATE_HZ, splitChunks, type AudioChunk } from '../audio/chunk.js';
 import { readWavAs16kMono } from '../audio/wav.js';
 import { pixelBox } from '../commands/images.js';
 import type { FrozenConfig } from '../config.js';
@@ -15,6 +15,8 @@ import {
   createAlsaSpeaker,
   createCamera,
   createClock,
+  createRecognizer,
+  createSynthesizer,
   createVisionEngine,
   createWakeEngine,
   openModels,
@@ -25,15 +27,24 @@ import { loadManifest, verifiedModelPath } from '../models/manifest.js';
 import { fromRoot } from '../paths.js';
 import { decodeImage, toOriginalBox } from '../vision/frame.js';
 import { loadDictionary } from '../vision/ocr/ocr.js';
+import type { CachedRecognizer } from '../speech/cached-recognizer.js';
+import type { Recognition } from '../speech/recognizer.js';
 import type { CameraFrame, CapturedAudio, ObjectsRun, SelftestRig, TextRun, WakeRun } from './selftest.js';
 
 /** How long a device may take to open before the check gives up on it. */
 const OPEN_DEADLINE_MS = 5000;
+/**
+ * A sentence takes espeak-ng ~0.1-0.6 s, a command pocketsphinx 0.3-3 s (its first call reads the
+ * dictionary; the slower figures on a busy 2-core machine): a tool that hangs must not hang the
+ * self-test, and a slow board (or an emulated one) must not fail for being slow.
+ */
+const SPEECH_DEADLINE_MS = 30_000;
 const WAKE_CHUNK_SAMPLES = 1280;
 
 export class BoardRig implements SelftestRig {
   private models: Promise<ModelSet> | undefined;
   private vision: Promise<VisionEngine> | undefined;
+  private recognizer: CachedRecognizer | undefined;
 
   constructor(
     private readonly config: FrozenConfig,
@@ -234,7 +245,18 @@ export class BoardRig implements SelftestRig {
     return { width: frame.originalWidth, height: frame.originalHeight, bytes: image.bytes.length };
   }
 
+  speak(text: string): Promise<AudioChunk> {
+    return createSynthesizer(this.config, this.log).synthesize(text, AbortSignal.timeout(SPEECH_DEADLINE_MS));
+  }
+
+  recognize(pcm: Int16Array): Promise<Recognition> {
+    this.recognizer ??= createRecognizer(this.log);
+    return this.recognizer.recognize(pcm, AbortSignal.timeout(SPEECH_DEADLINE_MS));
+  }
+
   async close(): Promise<void> {
+    await this.recognizer?.close();
+    this.recognizer = undefined;
     const vision = this.vision;
     this.vision = undefined;
     if (vision !== undefined)

@@ -1,13 +1,19 @@
 /**
  * `glasses selftest`: proves a board (or an emulated one) runs the runtime. Every model of the manifest
- * is checked and loaded, the bundled wake phrase and photos go through the real pipeline, and the
- * microphone, speaker and camera are tried when the board has them. The hardware is behind a rig
- * (selftest-rig.ts builds the real one), so the decisions here are tested with fakes.
+ * is checked and loaded, the bundled wake phrase and photos go through the real pipeline, a sentence
+ * is synthesised and a bundled command synthesised and recognised as the voice loop does, and the
+ * microphone and speaker are tried: the runtime cannot work without them, so one that is not there
+ * fails. The camera is optional: tried when it is there, failed when camera.device names one that is
+ * not, skipped otherwise. The hardware is behind a rig (selftest-rig.ts builds the real one), so the
+ * decisions here are tested with fakes.
  */
 import { join } from 'node:path';
-import { MODEL_SAMPLE_RATE_HZ } from '../audio/chunk.js';
-import type { FrozenConfig } from '../config.js';
+import { MODEL_SAMPLE_RATE_HZ, type AudioChunk } from '../audio/chunk.js';
+import { isConfigured, type FrozenConfig } from '../config.js';
 import { isGlassesError, messageOf } from '../errors.js';
+import type { IntentName } from '../speech/intents.js';
+import type { Recognition } from '../speech/recognizer.js';
+import { COMMAND_SAMPLE, MIN_SPEECH_MS, SPEECH_SAMPLE } from '../start-checks.js';
 import { isAbsentDeviceError } from './alsa.js';
 import { formatTable, type Column } from './table.js';
 
@@ -63,6 +69,10 @@ export interface SelftestRig {
   play(device: string, ms: number): Promise<void>;
   hasCamera(device: string): Promise<boolean>;
   capture(device: string): Promise<CameraFrame>;
+  /** The runtime's speech synthesiser (espeak-ng), as the voice loop builds it. */
+  speak(text: string): Promise<AudioChunk>;
+  /** The runtime's command recogniser (pocketsphinx), as the voice loop builds it. */
+  recognize(pcm: Int16Array): Promise<Recognition>;
   close(): Promise<void>;
 }
 
@@ -84,6 +94,8 @@ export interface SelftestPlan {
   micDevice: string;
   speakerDevice: string;
   cameraDevice: string;
+  /** camera.device was set: the board must have that camera (see config.ts isConfigured). */
+  cameraConfigured: boolean;
 }
 
 export function selftestPlan(
@@ -100,6 +112,7 @@ export function selftestPlan(
     micDevice: config.audio.micDevice,
     speakerDevice: config.audio.speakerDevice,
     cameraDevice: config.camera.device,
+    cameraConfigured: isConfigured(config, 'camera.device'),
   };
 }
 
@@ -160,20 +173,33 @@ export async function runSelftest(
     report.text = { file: plan.textPhoto, ...run };
     return judgeText(run, SAMPLE_PHOTOS.text.expectText);
   });
+  await step('speech', async () => judgeSpeech(await rig.speak(SPEECH_SAMPLE), SPEECH_SAMPLE));
+  await step('command recognition', async () => {
+    const audio = await rig.speak(COMMAND_SAMPLE.text);
+    return judgeRecognition(await rig.recognize(audio.pcm), COMMAND_SAMPLE);
+  });
   await step('microphone', () =>
-    deviceStep(plan.micDevice, async () =>
+    deviceStep(plan.micDevice, 'audio.micDevice', async () =>
       judgeAudio(plan.micDevice, await rig.listen(plan.micDevice, LISTEN_MS)),
     ),
   );
   await step('speaker', () =>
-    deviceStep(plan.speakerDevice, async () => {
+    deviceStep(plan.speakerDevice, 'audio.speakerDevice', async () => {
       await rig.play(plan.speakerDevice, PLAY_MS);
       return { result: 'pass', detail: `${plan.speakerDevice}: played ${PLAY_MS} ms of silence` };
     }),
   );
   await step('camera', async () => {
     if (!(await rig.hasCamera(plan.cameraDevice))) {
-      return { result: 'skip', detail: `no camera at ${plan.cameraDevice}` };
+      return plan.cameraConfigured
+        ? {
+            result: 'fail',
+            detail: `no camera at ${plan.cameraDevice}, which camera.device names: connect it, or unset camera.device on a board without one`,
+          }
+        : {
+            result: 'skip',
+            detail: `no camera at ${plan.cameraDevice} (optional; camera.device is not set)`,
+          };
     }
     const frame = await rig.capture(plan.cameraDevice);
     return {
@@ -185,8 +211,11 @@ export async function runSelftest(
   return report;
 }
 
-/** A device that is not there is skipped (a dev machine, a board without its audio hat); any other failure fails. */
-async function deviceStep(device: string, fn: () => Promise<Verdict>): Promise<Verdict> {
+/**
+ * The runtime cannot listen or speak without these, so a device that is not there fails like any
+ * other; it is said plainly, with where to name another.
+ */
+async function deviceStep(device: string, field: string, fn: () => Promise<Verdict>): Promise<Verdict> {
   try {
     return await fn();
   } catch (err) {
@@ -194,7 +223,10 @@ async function deviceStep(device: string, fn: () => Promise<Verdict>): Promise<V
       (isGlassesError(err, 'E_MIC_OPEN') || isGlassesError(err, 'E_SPEAKER_OPEN')) &&
       isAbsentDeviceError(err.message)
     ) {
-      return { result: 'skip', detail: `no ALSA device ${device} (${lastWords(err.message)})` };
+      return {
+        result: 'fail',
+        detail: `${err.code}: no ALSA device ${device} (${lastWords(err.message)}): connect it, or set ${field} to one \`glasses doctor\` lists`,
+      };
     }
     throw err;
   }
@@ -252,6 +284,42 @@ export function judgeText(run: TextRun, expectText: string): Verdict {
     };
   }
   return { result: 'pass', detail: `read ${seen}` };
+}
+
+export function judgeSpeech(audio: AudioChunk, text: string): Verdict {
+  const ms = (audio.pcm.length / audio.sampleRateHz) * 1000;
+  let peak = 0;
+  for (const s of audio.pcm) peak = Math.max(peak, Math.abs(s));
+  if (ms < MIN_SPEECH_MS || peak === 0) {
+    return {
+      result: 'fail',
+      detail: `"${text}" gave ${Math.round(ms)} ms of audio${peak === 0 ? ', all silent' : ''}: check tts.voice (espeak-ng --voices) or reinstall espeak-ng and espeak-ng-data`,
+    };
+  }
+  const dbfs = 20 * Math.log10(peak / 32768);
+  return {
+    result: 'pass',
+    detail: `"${text}": ${(ms / 1000).toFixed(2)} s of audio, peak ${dbfs.toFixed(0)} dBFS`,
+  };
+}
+
+export function judgeRecognition(r: Recognition, expected: { text: string; intent: IntentName }): Verdict {
+  const said = `"${expected.text}" (synthesised)`;
+  const took = `${Math.round(r.ms)} ms`;
+  if (r.accepted && r.intent?.name === expected.intent) {
+    return {
+      result: 'pass',
+      detail: `${said} -> ${expected.intent}, confidence ${r.confidence.toFixed(2)}, ${took}`,
+    };
+  }
+  const heard = r.transcript === '' ? 'nothing' : `"${r.transcript}"`;
+  const why = r.accepted
+    ? `as ${r.intent?.name ?? 'no command'}`
+    : `and rejected it (confidence ${r.confidence.toFixed(2)})`;
+  return {
+    result: 'fail',
+    detail: `${said}: pocketsphinx heard ${heard} ${why}, not ${expected.intent} (${took}); check the pocketsphinx-en-us model and tts.voice`,
+  };
 }
 
 export function judgeAudio(device: string, audio: CapturedAudio): Verdict {

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { doctorOk, renderDoctor, runDoctor } from '../board/doctor.js';
 import { SystemPort } from '../board/system.js';
+import { isConfigured } from '../config.js';
 import { GlassesError } from '../errors.js';
 import { fromRoot, PACKAGE_VERSION } from '../paths.js';
 import { boot, COMMON_USAGE, parse, type Command } from './command.js';
@@ -17,7 +18,8 @@ camera (camera.device readable, ffmpeg present), the model files against the man
 outbox (orders.outboxDir: an entry that cannot be read stops new orders), free disk space
 in the working and models folders, memory, CPU features, and the programs the runtime runs (espeak-ng,
 arecord, aplay, ffmpeg, pocketsphinx). Nothing is loaded or changed. Exits 1 when a check fails;
-warnings alone exit 0.
+warnings alone exit 0. The camera is optional: missing while camera.device is not set, it (and ffmpeg)
+is a warning; once camera.device is set, the board must have it.
 
 Options:
   --json              print one JSON object: {"ok", "checks": [{"check","result","detail","fix"}]}
@@ -39,6 +41,7 @@ ${COMMON_USAGE}`,
         micDevice: config.audio.micDevice,
         speakerDevice: config.audio.speakerDevice,
         cameraDevice: config.camera.device,
+        cameraConfigured: isConfigured(config, 'camera.device'),
         workDir: process.cwd(),
         modelsDir,
         outboxDir: resolve(config.orders.outboxDir),

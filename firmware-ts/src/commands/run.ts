@@ -11,9 +11,12 @@ import {
   createCamera,
   createClock,
   createFileMic,
+  createRecognizer,
   createSpeaker,
+  createSynthesizer,
   createVoiceLoop,
 } from '../main.js';
+import { runStartChecks } from '../start-checks.js';
 import { Health } from '../health.js';
 import { PACKAGE_VERSION, SAMPLES_DIR } from '../paths.js';
 import { makePrivateDir } from '../util/private-file.js';
@@ -23,6 +26,8 @@ import { Timeline } from './timeline.js';
 const SCENARIO = join(SAMPLES_DIR, 'scenario.wav');
 /** What the demo's camera sees, one photo per question in name order. */
 const DEMO_CAMERA = join(SAMPLES_DIR, 'camera');
+/** The start checks take ~1 s on a board (up to ~4 s on a busy one); past this they failed. */
+const START_CHECKS_DEADLINE_MS = 30_000;
 
 export const runCommand: Command = {
   name: 'run',
@@ -164,6 +169,25 @@ ${COMMON_USAGE}`,
       for (const p of loop.problems) await health?.problem(`${p.code}: ${p.message}`);
       await health?.set('modelsLoaded', true);
       health?.start();
+      // Only for the health report: a run that writes none starts at once.
+      if (health !== undefined) {
+        const recognizer = createRecognizer(log);
+        try {
+          const checks = await runStartChecks({
+            synthesizer: createSynthesizer(config, log),
+            recognizer,
+            // A file speaker's output holds what the glasses said and nothing else.
+            ...(speakerFile === undefined ? { speaker } : {}),
+            signal: AbortSignal.timeout(START_CHECKS_DEADLINE_MS),
+          });
+          for (const [part, c] of Object.entries(checks)) {
+            if (c.checked && !c.ok) runLog.warn({ part, code: c.code, err: c.message }, 'start check failed');
+          }
+          await health.checked(checks);
+        } finally {
+          await recognizer.close();
+        }
+      }
       await untilInterrupted(async (signal) => {
         const running = loop.runner.run(signal);
         await health?.set('loopRunning', true);

@@ -9,14 +9,19 @@ import { boot, COMMON_USAGE, parse, type Command } from './command.js';
 
 export const selftestCommand: Command = {
   name: 'selftest',
-  summary: 'check this board runs the runtime: models, wake phrase, photos, microphone, speaker, camera',
+  summary:
+    'check this board runs the runtime: models, wake phrase, photos, speech, commands, microphone, speaker, camera',
   usage: `Usage: glasses selftest [--json]
 
 Checks every model file against the manifest and loads it, runs the bundled wake phrase WAV and photos
-(firmware-ts/assets/samples) through the wake pipeline, the object detector and the text reader, and
-tries the configured microphone, speaker and camera (audio.micDevice, audio.speakerDevice,
-camera.device). A device that is not there is skipped, not failed. Prints a table of
-check, result (PASS, FAIL or SKIP), detail and milliseconds. Exits 0 only when nothing failed.
+(firmware-ts/assets/samples) through the wake pipeline, the object detector and the text reader,
+synthesises a sentence with espeak-ng and a bundled command ("what time is it") that pocketsphinx must
+recognise, as the voice loop does, and tries the configured microphone, speaker and camera
+(audio.micDevice, audio.speakerDevice, camera.device). A microphone or speaker that is not there
+fails, as does a missing espeak-ng or pocketsphinx; the camera is optional: skipped when it is not
+there and camera.device is not set, failed when camera.device names one that is not there. Prints a
+table of check, result (PASS, FAIL or SKIP), detail and milliseconds. Exits 0 only when nothing
+failed.
 
 Options:
   --json              print one JSON object instead: the checks, and what the pipeline saw (wake

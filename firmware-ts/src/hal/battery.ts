@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Battery } from '../voice-loop/ports.js';
 
 export class SysfsBattery implements Battery {
-  constructor(private readonly root = '/sys/class/power_supply') {}
+  /** `root`: config battery.powerSupplyDir. */
+  constructor(private readonly root: string) {}
 
   async percent(): Promise<number | undefined> {
     let names: string[];

@@ -13,7 +13,13 @@ function sameAudio(a: Int16Array, b: Int16Array): boolean {
 export class CachedRecognizer implements CommandRecognizer {
   private last: { pcm: Int16Array; result: Promise<Recognition> } | undefined;
 
-  constructor(private readonly inner: CommandRecognizer) {}
+  constructor(private readonly inner: CommandRecognizer & { close?(): Promise<void> }) {}
+
+  /** Releases what the recogniser holds (pocketsphinx's private folder); a later call opens it again. */
+  async close(): Promise<void> {
+    this.last = undefined;
+    await this.inner.close?.();
+  }
 
   recognize(pcm: Int16Array, signal: AbortSignal): Promise<Recognition> {
     if (this.last !== undefined && sameAudio(this.last.pcm, pcm)) return this.last.result;

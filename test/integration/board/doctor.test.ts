@@ -100,11 +100,28 @@ describe('glasses doctor', () => {
     expect(r.stdout).toMatch(
       /^microphone\s+FAIL\s+glasses_no_such_capture does not open \(arecord: main:\d+: audio open error: No such file or directory\)/m,
     );
-    expect(r.stdout).toMatch(/^camera\s+FAIL\s+no \S+video9$/m);
+    expect(r.stdout).toMatch(/^camera\s+FAIL\s+no \S+video9 \(camera.device is set\)$/m);
     const fixes = r.stdout.split('How to fix:\n')[1] ?? '';
     expect(fixes).toMatch(/^ {2}microphone: (connect the microphone|set audio\.micDevice)/m);
     expect(fixes).toMatch(/^ {2}speaker: (connect the speaker|set audio\.speakerDevice)/m);
     expect(fixes).toMatch(/^ {2}camera: connect the camera/m);
+  });
+
+  it('a camera-less board with no camera configured passes: the camera and ffmpeg only warn', async (ctx) => {
+    if (existsSync('/dev/video0')) ctx.skip('this machine has a /dev/video0');
+    const { GLASSES_CAMERA__DEVICE: _camera, ...noCamera } = present;
+    // Every tool but ffmpeg, which only the camera needs.
+    const bin = join(dir, 'bin-no-ffmpeg');
+    mkdirSync(bin);
+    for (const t of TOOLS.filter((x) => x.name !== 'ffmpeg'))
+      symlinkSync(onPath(t.binary), join(bin, t.binary));
+    const r = await glasses(['doctor', '--json'], { ...noCamera, PATH: bin });
+    const report = JSON.parse(r.stdout) as DoctorJson;
+    expect(row(report, 'camera')).toMatchObject({ result: 'warn' });
+    expect(row(report, 'camera').detail).toContain('optional; camera.device is not set');
+    expect(row(report, 'tool ffmpeg')).toMatchObject({ result: 'warn' });
+    expect(report.checks.filter((c) => c.result === 'fail')).toEqual([]);
+    expect(r.code).toBe(0);
   });
 
   it('names a model file that does not match the manifest', async () => {

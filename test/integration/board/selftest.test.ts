@@ -1,18 +1,31 @@
 /**
  * `glasses selftest` through the built CLI: the real models, wake pipeline, detector and OCR on the
- * bundled samples, and the real arecord/aplay paths through ALSA devices backed by files.
+ * bundled samples, the real espeak-ng and pocketsphinx, and the real arecord/aplay paths through ALSA
+ * devices backed by files.
  */
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWavAs16kMono } from '../../../firmware-ts/src/audio/wav.js';
+import { TOOLS } from '../../../firmware-ts/src/board/doctor.js';
 import { PACKAGE_ROOT, SAMPLES_DIR } from '../../../firmware-ts/src/paths.js';
 import { makeAlsaFileDevices } from '../../helpers/alsa.js';
 import { glasses, type CliRun, type SelftestJson } from './cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selftest-'));
-/** Device names ALSA does not know, and a camera path that does not exist: "not on this board". */
+/** Device names ALSA does not know, and a configured camera path that does not exist. */
 const ABSENT = {
   GLASSES_AUDIO__MIC_DEVICE: 'glasses_no_such_capture',
   GLASSES_AUDIO__SPEAKER_DEVICE: 'glasses_no_such_playback',
@@ -35,29 +48,98 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+function onPath(name: string): string {
+  const found = (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((d) => join(d, name))
+    .find((f) => existsSync(f));
+  if (found === undefined) throw new Error(`${name} is not installed here (scripts/setup.sh installs it)`);
+  return found;
+}
+
+/** A PATH with every program the runtime runs but `without`. */
+function pathWithout(name: string, ...without: string[]): string {
+  const bin = join(dir, name);
+  mkdirSync(bin);
+  for (const t of TOOLS.filter((x) => !without.includes(x.binary))) {
+    symlinkSync(onPath(t.binary), join(bin, t.binary));
+  }
+  return bin;
+}
+
 describe('glasses selftest', () => {
-  it('passes the models and the pipeline on the bundled samples, skipping devices that are not there', () => {
-    // The rows first: on a failure they say which check and why.
-    expect(absentReport.checks.filter((c) => c.result === 'fail')).toEqual([]);
-    expect(absent.code, absent.stderr).toBe(0);
+  it('passes the models, the pipeline and speech, and fails the configured devices that are not there', () => {
     expect(results(absentReport)).toEqual({
       'model files': 'pass',
       'models load': 'pass',
       'wake phrase': 'pass',
       'object detector': 'pass',
       'text reader': 'pass',
-      microphone: 'skip',
-      speaker: 'skip',
-      camera: 'skip',
+      speech: 'pass',
+      'command recognition': 'pass',
+      microphone: 'fail',
+      speaker: 'fail',
+      camera: 'fail',
     });
-    expect(absentReport.ok).toBe(true);
+    expect(absent.code, absent.stderr).toBe(1);
+    expect(absentReport.ok).toBe(false);
     expect(absentReport.arch).toBe(process.arch);
     const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'models', 'manifest.json'), 'utf8')) as {
       models: unknown[];
     };
     expect(absentReport.checks[1]?.detail).toMatch(new RegExp(`^${manifest.models.length} loaded: `));
     expect(absentReport.checks.find((c) => c.check === 'microphone')?.detail).toContain(
-      'no ALSA device glasses_no_such_capture',
+      'E_MIC_OPEN: no ALSA device glasses_no_such_capture',
+    );
+    expect(absentReport.checks.find((c) => c.check === 'speaker')?.detail).toContain('audio.speakerDevice');
+    expect(absentReport.checks.find((c) => c.check === 'camera')?.detail).toContain(
+      'which camera.device names',
+    );
+    expect(absentReport.checks.find((c) => c.check === 'command recognition')?.detail).toMatch(
+      /^"what time is it" \(synthesised\) -> time, confidence \d\.\d\d, \d+ ms$/,
+    );
+  });
+
+  it('without pocketsphinx and espeak-ng on PATH, the board cannot understand or speak: it fails', async () => {
+    const captureRaw = join(dir, 'hum.raw');
+    writeFileSync(captureRaw, Buffer.alloc(32_000, 1));
+    const devices = await makeAlsaFileDevices({
+      captureRaw,
+      playbackRaw: join(dir, 'played.raw'),
+      dir: join(dir, 'alsa-tools'),
+    });
+    const withDevices = {
+      ALSA_CONFIG_PATH: devices.env.ALSA_CONFIG_PATH,
+      GLASSES_AUDIO__MIC_DEVICE: devices.captureDevice,
+      GLASSES_AUDIO__SPEAKER_DEVICE: devices.playbackDevice,
+    };
+    const neither = await glasses(['selftest', '--json', '--log-level', 'warn'], {
+      ...withDevices,
+      PATH: pathWithout('bin-neither', 'pocketsphinx_continuous', 'espeak-ng'),
+    });
+    const report = JSON.parse(neither.stdout) as SelftestJson;
+    expect(neither.code).toBe(1);
+    expect(report.ok).toBe(false);
+    const speech = report.checks.find((c) => c.check === 'speech');
+    expect(speech?.result).toBe('fail');
+    expect(speech?.detail).toMatch(/^E_TTS_FAILED: espeak-ng .*cannot start it .*; install espeak-ng$/);
+    expect(report.checks.find((c) => c.check === 'command recognition')?.result).toBe('fail');
+    // The devices are there: only what cannot understand or speak fails.
+    expect(report.checks.filter((c) => c.result === 'fail').map((c) => c.check)).toEqual([
+      'speech',
+      'command recognition',
+    ]);
+
+    const noDecoder = await glasses(['selftest', '--json', '--log-level', 'warn'], {
+      ...withDevices,
+      PATH: pathWithout('bin-no-decoder', 'pocketsphinx_continuous'),
+    });
+    const heard = JSON.parse(noDecoder.stdout) as SelftestJson;
+    expect(noDecoder.code).toBe(1);
+    expect(heard.checks.find((c) => c.check === 'speech')?.result).toBe('pass');
+    expect(heard.checks.find((c) => c.check === 'command recognition')).toMatchObject({ result: 'fail' });
+    expect(heard.checks.find((c) => c.check === 'command recognition')?.detail).toMatch(
+      /^E_RECOGNIZER_START: speech: cannot start pocketsphinx_continuous .*install the Debian packages pocketsphinx and pocketsphinx-en-us$/,
     );
   });
 
@@ -158,7 +240,8 @@ describe('glasses selftest', () => {
     expect(r.stdout).toMatch(/^models load\s+FAIL\s+E_MODEL_CHECKSUM: .*hey_rhasspy/m);
     // The default phrase's own models are intact, so its check still passes.
     expect(r.stdout).toMatch(/^wake phrase\s+PASS\s+hey_quark at /m);
-    expect(lines.at(-1)).toBe('selftest FAILED: 2 failed, 3 passed, 3 skipped');
+    // The two model checks, and the three configured devices that are not there.
+    expect(lines.at(-1)).toBe('selftest FAILED: 5 failed, 5 passed, 0 skipped');
   });
 
   it('rejects arguments it does not take', async () => {

@@ -19,6 +19,7 @@ const PLAN: DoctorPlan = {
   micDevice: 'default',
   speakerDevice: 'default',
   cameraDevice: '/dev/video0',
+  cameraConfigured: true,
   workDir: '/opt/glasses/current',
   modelsDir: '/opt/glasses/current/models',
   outboxDir: '/var/lib/glasses/outbox',
@@ -102,10 +103,13 @@ function port(sys: FakeSystem, seen: string[][] = []): DoctorPort {
   };
 }
 
-async function doctor(change: (sys: FakeSystem) => void = () => undefined): Promise<DoctorRow[]> {
+async function doctor(
+  change: (sys: FakeSystem) => void = () => undefined,
+  plan: Partial<DoctorPlan> = {},
+): Promise<DoctorRow[]> {
   const sys = healthy();
   change(sys);
-  return runDoctor(PLAN, port(sys));
+  return runDoctor({ ...PLAN, ...plan }, port(sys));
 }
 
 function row(rows: DoctorRow[], check: string): DoctorRow {
@@ -194,13 +198,41 @@ describe('sound devices', () => {
 });
 
 describe('camera', () => {
-  it('missing, unreadable, or without ffmpeg: each with its own fix', async () => {
-    const missing = row(
-      await doctor((s) => (s.readable = s.readable.filter((p) => p !== '/dev/video0'))),
-      'camera',
+  const noVideo0 = (s: FakeSystem): void => {
+    s.readable = s.readable.filter((p) => p !== '/dev/video0');
+  };
+
+  it('optional: missing while camera.device is not set is a warning, and so is ffmpeg; doctor passes', async () => {
+    const rows = await doctor(
+      (s) => {
+        noVideo0(s);
+        s.executables = s.executables.filter((e) => e !== 'ffmpeg');
+      },
+      { cameraConfigured: false },
     );
-    expect(missing).toMatchObject({ result: 'fail', detail: 'no /dev/video0' });
+    expect(row(rows, 'camera')).toMatchObject({ result: 'warn' });
+    expect(row(rows, 'camera').detail).toMatch(
+      /^no \/dev\/video0: no camera \(optional; camera.device is not set\)/,
+    );
+    expect(row(rows, 'camera').fix).toContain('a board without one needs nothing');
+    expect(row(rows, 'tool ffmpeg')).toMatchObject({ result: 'warn', fix: 'sudo apt-get install ffmpeg' });
+    expect(rows.filter((r) => r.result === 'fail')).toEqual([]);
+    expect(doctorOk(rows)).toBe(true);
+  });
+
+  it('a camera there but not configured is used by the runtime, so what it needs must work', async () => {
+    const rows = await doctor((s) => (s.executables = s.executables.filter((e) => e !== 'ffmpeg')), {
+      cameraConfigured: false,
+    });
+    expect(row(rows, 'camera').result).toBe('fail');
+    expect(row(rows, 'tool ffmpeg').result).toBe('fail');
+  });
+
+  it('configured: missing, unreadable, or without ffmpeg fail, each with its own fix', async () => {
+    const missing = row(await doctor(noVideo0), 'camera');
+    expect(missing).toMatchObject({ result: 'fail', detail: 'no /dev/video0 (camera.device is set)' });
     expect(missing.fix).toContain('camera.device');
+    expect(doctorOk(await doctor(noVideo0))).toBe(false);
 
     const unreadable = row(
       await doctor((s) => {
@@ -251,6 +283,10 @@ describe('models, disk, memory', () => {
     );
     expect(row(rows, 'disk (models)').result).toBe('warn');
     expect(doctorOk(rows)).toBe(false);
+    // The inactive slot is the next flash's rollback: the advice must never be to remove it.
+    const fix = row(rows, 'disk (working dir)').fix ?? '';
+    expect(fix).not.toMatch(/remove[^;]*slots/);
+    expect(fix).toContain('leave /opt/glasses/slots alone');
   });
 
   it('a folder that does not exist is named', async () => {
@@ -331,7 +367,7 @@ describe('renderDoctor', () => {
       s.disks[PLAN.workDir] = { freeBytes: FLASH_FREE_BYTES - 1, totalBytes: 8 * GB };
     });
     const text = renderDoctor(rows);
-    expect(text).toMatch(/^camera\s+FAIL\s+no \/dev\/video0$/m);
+    expect(text).toMatch(/^camera\s+FAIL\s+no \/dev\/video0 \(camera.device is set\)$/m);
     expect(text).toContain('doctor: 1 problem, 1 warning. How to fix:');
     const fixes = text.split('How to fix:\n')[1]?.split('\n') ?? [];
     expect(fixes).toHaveLength(2);

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   judgeAudio,
   judgeObjects,
+  judgeRecognition,
+  judgeSpeech,
   judgeText,
   judgeWake,
   renderSelftest,
@@ -15,6 +17,8 @@ import {
 } from '../../../firmware-ts/src/board/selftest.js';
 import { loadConfig } from '../../../firmware-ts/src/config.js';
 import { GlassesError } from '../../../firmware-ts/src/errors.js';
+import type { AudioChunk } from '../../../firmware-ts/src/audio/chunk.js';
+import type { Recognition } from '../../../firmware-ts/src/speech/recognizer.js';
 
 const PLAN: SelftestPlan = {
   wake: { phrase: 'hey_jarvis', file: '/s/hey_jarvis.wav' },
@@ -23,6 +27,23 @@ const PLAN: SelftestPlan = {
   micDevice: 'default',
   speakerDevice: 'default',
   cameraDevice: '/dev/video0',
+  cameraConfigured: false,
+};
+
+/** 0.8 s of a 440 Hz tone at half scale: what a working synthesiser gives back, roughly. */
+function tone(ms: number): AudioChunk {
+  const pcm = Int16Array.from({ length: (ms * 16_000) / 1000 }, (_, i) =>
+    Math.round(16_384 * Math.sin((2 * Math.PI * 440 * i) / 16_000)),
+  );
+  return { pcm, sampleRateHz: 16_000, channels: 1, tsMs: 0 };
+}
+
+const HEARD_TIME: Recognition = {
+  transcript: 'what time is it',
+  intent: { name: 'time', slots: {} },
+  accepted: true,
+  confidence: 0.91,
+  ms: 312,
 };
 
 const GOOD_WAKE: WakeRun = {
@@ -58,6 +79,8 @@ function fakeRig(over: Partial<SelftestRig> = {}): { rig: SelftestRig; calls: st
     play: () => Promise.resolve(),
     hasCamera: () => Promise.resolve(true),
     capture: () => Promise.resolve({ width: 1280, height: 720, bytes: 85_000 }),
+    speak: () => Promise.resolve(tone(800)),
+    recognize: () => Promise.resolve(HEARD_TIME),
     close: () => Promise.resolve(),
     ...over,
   };
@@ -94,6 +117,8 @@ describe('runSelftest', () => {
       ['wake phrase', 'pass'],
       ['object detector', 'pass'],
       ['text reader', 'pass'],
+      ['speech', 'pass'],
+      ['command recognition', 'pass'],
       ['microphone', 'pass'],
       ['speaker', 'pass'],
       ['camera', 'pass'],
@@ -121,7 +146,7 @@ describe('runSelftest', () => {
     expect(calls).toContain('capture');
   });
 
-  it('skips a microphone or speaker that is not there, but fails one that is there and will not open', async () => {
+  it('fails a microphone or speaker that is not there, saying so and where to name another', async () => {
     const absentSpeaker = new GlassesError(
       'E_SPEAKER_OPEN',
       'speaker default: aplay exited with code 1 (aplay: main:831: audio open error: No such file or directory)',
@@ -131,13 +156,17 @@ describe('runSelftest', () => {
       fakeRig({ listen: () => Promise.reject(absentMic), play: () => Promise.reject(absentSpeaker) }).rig,
       clock(1),
     );
-    expect(absent.ok).toBe(true);
+    expect(absent.ok).toBe(false);
     expect(absent.checks.find((c) => c.check === 'microphone')).toMatchObject({
-      result: 'skip',
-      detail: 'no ALSA device default (arecord: main:831: audio open error: No such file or directory)',
+      result: 'fail',
+      detail:
+        'E_MIC_OPEN: no ALSA device default (arecord: main:831: audio open error: No such file or directory): connect it, or set audio.micDevice to one `glasses doctor` lists',
     });
-    expect(absent.checks.find((c) => c.check === 'speaker')?.result).toBe('skip');
+    expect(absent.checks.find((c) => c.check === 'speaker')).toMatchObject({ result: 'fail' });
+    expect(absent.checks.find((c) => c.check === 'speaker')?.detail).toContain('audio.speakerDevice');
+  });
 
+  it('fails a microphone that is there and will not open, or when arecord is missing', async () => {
     const busy = new GlassesError(
       'E_MIC_OPEN',
       'microphone default: arecord exited with code 1 (arecord: main:831: audio open error: Device or resource busy)',
@@ -159,14 +188,86 @@ describe('runSelftest', () => {
     expect(missing.checks.find((c) => c.check === 'microphone')?.result).toBe('fail');
   });
 
-  it('skips the camera when there is no device, without trying to capture', async () => {
+  it('skips a camera that is not there and not configured, without trying to capture', async () => {
     const { rig, calls } = fakeRig({ hasCamera: () => Promise.resolve(false) });
     const report = await runSelftest(PLAN, rig, clock(1));
     expect(report.checks.find((c) => c.check === 'camera')).toMatchObject({
       result: 'skip',
-      detail: 'no camera at /dev/video0',
+      detail: 'no camera at /dev/video0 (optional; camera.device is not set)',
     });
+    expect(report.ok).toBe(true);
     expect(calls).not.toContain('capture');
+  });
+
+  it('fails a camera that camera.device names and is not there', async () => {
+    const { rig } = fakeRig({ hasCamera: () => Promise.resolve(false) });
+    const report = await runSelftest({ ...PLAN, cameraConfigured: true }, rig, clock(1));
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.check === 'camera')).toMatchObject({ result: 'fail' });
+    expect(report.checks.find((c) => c.check === 'camera')?.detail).toContain('which camera.device names');
+  });
+
+  it('synthesises a sentence, and recognises a synthesised bundled command as the loop would', async () => {
+    const spoken: string[] = [];
+    const heard: number[] = [];
+    const command = tone(1200);
+    const { rig } = fakeRig({
+      speak: (text) => {
+        spoken.push(text);
+        return Promise.resolve(text === 'what time is it' ? command : tone(800));
+      },
+      recognize: (pcm) => {
+        heard.push(pcm.length);
+        return Promise.resolve(HEARD_TIME);
+      },
+    });
+    const report = await runSelftest(PLAN, rig, clock(1));
+    expect(spoken).toEqual(['Okay, cancelled.', 'what time is it']);
+    // The command's own audio is what the recogniser was given.
+    expect(heard).toEqual([command.pcm.length]);
+    expect(report.checks.find((c) => c.check === 'speech')).toEqual({
+      check: 'speech',
+      result: 'pass',
+      detail: '"Okay, cancelled.": 0.80 s of audio, peak -6 dBFS',
+      ms: 1,
+    });
+    expect(report.checks.find((c) => c.check === 'command recognition')?.detail).toBe(
+      '"what time is it" (synthesised) -> time, confidence 0.91, 312 ms',
+    );
+  });
+
+  it('fails speech and recognition with the coded error when espeak-ng or pocketsphinx cannot start', async () => {
+    const noEspeak = new GlassesError(
+      'E_TTS_FAILED',
+      'espeak-ng -v en-us: cannot start it (spawn espeak-ng ENOENT); install espeak-ng',
+    );
+    const noDecoder = new GlassesError(
+      'E_RECOGNIZER_START',
+      'speech: cannot start pocketsphinx_continuous (spawn pocketsphinx_continuous ENOENT); install the Debian packages pocketsphinx and pocketsphinx-en-us',
+    );
+    const neither = await runSelftest(
+      PLAN,
+      fakeRig({ speak: () => Promise.reject(noEspeak), recognize: () => Promise.reject(noDecoder) }).rig,
+      clock(1),
+    );
+    expect(neither.ok).toBe(false);
+    expect(neither.checks.find((c) => c.check === 'speech')).toMatchObject({
+      result: 'fail',
+      detail: `E_TTS_FAILED: ${noEspeak.message}`,
+    });
+    expect(neither.checks.find((c) => c.check === 'command recognition')?.result).toBe('fail');
+
+    const onlyDecoder = await runSelftest(
+      PLAN,
+      fakeRig({ recognize: () => Promise.reject(noDecoder) }).rig,
+      clock(1),
+    );
+    expect(onlyDecoder.ok).toBe(false);
+    expect(onlyDecoder.checks.find((c) => c.check === 'speech')?.result).toBe('pass');
+    expect(onlyDecoder.checks.find((c) => c.check === 'command recognition')).toMatchObject({
+      result: 'fail',
+      detail: `E_RECOGNIZER_START: ${noDecoder.message}`,
+    });
   });
 
   it('skips the wake check when the first phrase has no bundled sample', async () => {
@@ -247,6 +348,32 @@ describe('judgements', () => {
   });
 });
 
+describe('speech judgements', () => {
+  it('speech: nothing, a fraction of a sentence or pure silence fails', () => {
+    expect(judgeSpeech(tone(0), 'Hello.').result).toBe('fail');
+    expect(judgeSpeech(tone(100), 'Hello.').detail).toContain('gave 100 ms of audio');
+    const silent = { ...tone(900), pcm: new Int16Array(14_400) };
+    expect(judgeSpeech(silent, 'Hello.').detail).toContain('900 ms of audio, all silent');
+  });
+
+  it('recognition: another command or a rejection fails, naming what was heard', () => {
+    const expected = { text: 'what time is it', intent: 'time' as const };
+    expect(
+      judgeRecognition(
+        { ...HEARD_TIME, transcript: 'what is this', intent: { name: 'identify', slots: {} } },
+        expected,
+      ).detail,
+    ).toContain('heard "what is this" as identify, not time');
+    expect(judgeRecognition({ ...HEARD_TIME, accepted: false, confidence: 0.2 }, expected).detail).toContain(
+      'and rejected it (confidence 0.20), not time',
+    );
+    expect(
+      judgeRecognition({ ...HEARD_TIME, transcript: '', intent: undefined, accepted: false }, expected)
+        .detail,
+    ).toContain('heard nothing');
+  });
+});
+
 describe('selftestPlan', () => {
   it('takes the first configured phrase, its bundled WAV, and the configured devices', () => {
     const config = loadConfig({
@@ -255,6 +382,11 @@ describe('selftestPlan', () => {
     const plan = selftestPlan(config, '/samples', (f) => f === '/samples/alexa.wav');
     expect(plan.wake).toEqual({ phrase: 'alexa', file: '/samples/alexa.wav' });
     expect(plan.micDevice).toBe('hw:1,0');
+    expect(plan.cameraConfigured).toBe(false);
+    expect(
+      selftestPlan(loadConfig({ env: { GLASSES_CAMERA__DEVICE: '/dev/video2' } }), '/s', () => true)
+        .cameraConfigured,
+    ).toBe(true);
     expect(plan.objectsPhoto).toBe(join('/samples', 'camera', '1-fruits.jpg'));
     expect(selftestPlan(config, '/samples', () => false).wake).toEqual({
       phrase: 'alexa',
@@ -277,8 +409,10 @@ describe('output', () => {
       await runSelftest(PLAN, fakeRig({ hasCamera: () => Promise.resolve(false) }).rig, clock(1)),
     );
     expect(ok.split('\n')[0]).toMatch(/^check\s+result\s+detail\s+ms$/);
-    expect(ok).toMatch(/^camera\s+SKIP\s+no camera at \/dev\/video0\s+1$/m);
-    expect(ok.endsWith('selftest passed: 7 passed, 1 skipped')).toBe(true);
+    expect(ok).toMatch(
+      /^camera\s+SKIP\s+no camera at \/dev\/video0 \(optional; camera.device is not set\)\s+1$/m,
+    );
+    expect(ok.endsWith('selftest passed: 9 passed, 1 skipped')).toBe(true);
     const bad = renderSelftest(
       await runSelftest(
         PLAN,
@@ -287,6 +421,6 @@ describe('output', () => {
       ),
     );
     expect(bad).toMatch(/^model files\s+FAIL\s+disk gone/m);
-    expect(bad.endsWith('selftest FAILED: 1 failed, 7 passed, 0 skipped')).toBe(true);
+    expect(bad.endsWith('selftest FAILED: 1 failed, 9 passed, 0 skipped')).toBe(true);
   });
 });
