@@ -2,14 +2,18 @@
  * Boards and bundles for the flash tests. A "board" is a temp folder used as the install root, on
  * the test's own sshd; its "service" is service.sh, a stand-in for `systemctl restart glasses` that
  * stops the runtime (by pid file) and starts `node <root>/current/runtime.mjs` again. The runtime is
- * a few lines in each bundle that write the health report every 100 ms: healthy, or not when the
- * bundle holds a FAIL_HEALTH marker. Bundles are signed and packed with the real bundle code.
+ * a few lines in each bundle that read their config with the runtime's own loader (config.ts, bundled
+ * into the rig folder: unknown GLASSES_* variables are refused as `glasses run` refuses them) and write
+ * the health report every 100 ms: healthy, or not when the bundle holds a FAIL_HEALTH marker. Bundles
+ * are signed and packed with the real bundle code.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import {
   loadOrCreateKeyPair,
   writeSignedManifest,
@@ -31,13 +35,17 @@ import { startSshd, type SshServer } from '../../helpers/sshd.js';
 
 export const ARCH: BundleArch = process.arch === 'arm64' ? 'arm64' : 'x64';
 
-const RUNTIME = `import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+const runtime = (
+  configModule: string,
+): string => `import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from ${JSON.stringify(pathToFileURL(configModule).href)};
 const here = dirname(fileURLToPath(import.meta.url));
 const { version } = JSON.parse(readFileSync(join(here, 'MANIFEST.json'), 'utf8'));
 const failing = existsSync(join(here, 'FAIL_HEALTH'));
-const file = process.env.GLASSES_HEALTH__FILE;
+// As \`glasses run\` does first: an environment it does not accept stops it here, with the error.
+const file = loadConfig().health.file;
 const startedAtMs = Date.now();
 const write = () => {
   const report = { version, pid: process.pid, startedAtMs, atMs: Date.now(), modelsLoaded: true,
@@ -49,6 +57,27 @@ const write = () => {
 setTimeout(() => { write(); setInterval(write, 100); }, 150);
 process.on('SIGTERM', () => process.exit(0));
 `;
+
+const configModules = new Map<string, Promise<string>>();
+
+/** config.ts with zod and errors.ts in one ESM file under `dir`, made once per test folder. */
+function configModule(dir: string): Promise<string> {
+  let made = configModules.get(dir);
+  if (made === undefined) {
+    const outfile = join(dir, 'config.mjs');
+    made = build({
+      entryPoints: [fileURLToPath(new URL('../../../firmware-ts/src/config.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      logLevel: 'silent',
+    }).then(() => outfile);
+    configModules.set(dir, made);
+  }
+  return made;
+}
 
 export interface BundleSpec {
   version: string;
@@ -85,7 +114,7 @@ export async function makeBundle(
   const src = join(dir, 'src', tag);
   await fs.rm(src, { recursive: true, force: true });
   await fs.mkdir(join(src, 'lib'), { recursive: true });
-  await fs.writeFile(join(src, 'runtime.mjs'), RUNTIME);
+  await fs.writeFile(join(src, 'runtime.mjs'), runtime(await configModule(dir)));
   await fs.writeFile(join(src, 'lib', 'data.txt'), `version ${spec.version}\n`);
   if (spec.failHealth === true) await fs.writeFile(join(src, 'FAIL_HEALTH'), 'the runtime reports not ok\n');
   if (spec.padBytes !== undefined) {

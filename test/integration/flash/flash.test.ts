@@ -148,6 +148,16 @@ describe.skipIf(skip !== undefined)(
       expect(second.progress.filter((p) => p.step === 'uploading').at(-1)?.pct).toBe(100);
     });
 
+    it('gives a runtime that the restart command starts itself only variables it accepts', async () => {
+      // The rig's service script starts the runtime with the restart command's environment, as
+      // runit, OpenRC or a plain script would; the runtime's config refuses unknown GLASSES_* keys.
+      const { root } = await runningBoard('own-start');
+      const r = await flashOne(rig.board(root), bundles.v2!.bundle);
+      expect(r.result).toMatchObject({ outcome: 'ok', version: '1.1.0', slot: 'b' });
+      expect(await fs.readFile(join(root, 'run', 'runtime.log'), 'utf8')).not.toMatch(/E_CONFIG_INVALID/);
+      await waitHealth(root, '1.1.0');
+    });
+
     it('refuses a bundle signed with another key and leaves the board running as it was', async () => {
       const { root, pid } = await runningBoard('othersig');
       const r = await flashOne(rig.board(root), bundles.otherKey!.bundle);

@@ -19,7 +19,7 @@ import { activateScript } from '../../../firmware-ts/src/flash/scripts.js';
  */
 const SERVICE = `import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-const root = process.env.GLASSES_ROOT;
+const root = process.argv[2];
 const cur = join(root, 'current');
 if (existsSync(join(cur, 'NO_START'))) { console.error('unit glasses.service failed'); process.exit(5); }
 const manifest = JSON.parse(readFileSync(join(cur, 'MANIFEST.json'), 'utf8'));
@@ -102,7 +102,7 @@ async function watch(
     JSON.stringify({
       root,
       healthFile: join(root, 'health.json'),
-      restartCmd: `${process.execPath} ${join(base, 'service.mjs')}`,
+      restartCmd: `${process.execPath} ${join(base, 'service.mjs')} ${root}`,
       restartTimeoutMs: 10_000,
       pollMs: 25,
       timeoutMs: 500,

@@ -146,7 +146,9 @@ class Watch {
       r = spawnSync('/bin/sh', ['-c', this.req.restartCmd], {
         stdio: ['ignore', fd, fd],
         timeout: this.req.restartTimeoutMs,
-        env: { ...process.env, GLASSES_ROOT: this.req.root },
+        // The login environment as it is: a restart command that starts the runtime itself (a script,
+        // runit, OpenRC) hands it on, and the runtime refuses any GLASSES_* variable it does not know.
+        // Anything the command needs, the root included, goes in the command.
       });
     } finally {
       closeSync(fd);
