@@ -48,7 +48,8 @@ board), unknown (contact lost after the switch).
 
 Board:
   --board SPEC          user@host[:port], [user@]ssh-config-alias, user@[ipv6]:port; repeatable
-  --bundle FILE         the bundle (default: the only bundles/glasses-*-linux-*.tar.gz)
+  --bundle FILE         the bundle (default: the bundles/glasses-*-linux-*.tar.gz, one per
+                        architecture: each board gets the one for its arch)
   --board-root DIR      the install root on the boards (default ${DEFAULTS.root}); the ssh user must
                         be able to write it (e.g. sudo install -d -o USER ${DEFAULTS.root})
   --node PATH           node on the boards (default ${DEFAULTS.node}, from the login PATH)
@@ -119,20 +120,23 @@ ${COMMON_USAGE}`,
       .map((t) => (t.port === undefined && port !== undefined ? { ...t, port } : t));
     const signals = interruptSignals((line) => process.stderr.write(`${line}\n`));
     try {
-      const bundleFile = values.bundle ?? (await defaultBundle());
-      const bundle = await readLocalBundle(bundleFile, signals.soft);
+      const bundleFiles = values.bundle === undefined ? await defaultBundles() : [values.bundle];
+      const bundles = [];
+      for (const file of bundleFiles) bundles.push(await readLocalBundle(file, signals.soft));
       const keyFile = values['public-key'] ?? DEFAULTS.publicKey;
       const provisionKeyPem = values['provision-key'] === true ? await readPublicKey(keyFile) : undefined;
-      // A board given the wrong key would refuse this bundle and every later one, and a flash
-      // never replaces a key: better to stop here.
-      if (provisionKeyPem !== undefined && !signedBy(bundle, provisionKeyPem))
-        throw new GlassesError(
-          'E_FLASH_KEY',
-          `${bundle.file} is not signed with the key in ${keyFile}; boards given that key would refuse it`,
+      for (const bundle of bundles) {
+        // A board given the wrong key would refuse this bundle and every later one, and a flash
+        // never replaces a key: better to stop here.
+        if (provisionKeyPem !== undefined && !signedBy(bundle, provisionKeyPem))
+          throw new GlassesError(
+            'E_FLASH_KEY',
+            `${bundle.file} is not signed with the key in ${keyFile}; boards given that key would refuse it`,
+          );
+        process.stderr.write(
+          `flash: ${bundle.file} (${bundle.version}, ${bundle.arch}, ${(bundle.bytes / 1e6).toFixed(1)} MB)${bundles.length > 1 ? ` to the ${bundle.arch} boards of` : ' to'} ${targets.length} board(s)\n`,
         );
-      process.stderr.write(
-        `flash: ${bundle.file} (${bundle.version}, ${bundle.arch}, ${(bundle.bytes / 1e6).toFixed(1)} MB) to ${targets.length} board(s)\n`,
-      );
+      }
       const boards = targets.map(
         (target) =>
           new ShellBoard({
@@ -151,7 +155,7 @@ ${COMMON_USAGE}`,
       const healthTimeoutMs = (healthTimeoutS ?? DEFAULTS.healthTimeoutS) * 1000;
       const results = await flashAll(
         boards,
-        bundle,
+        bundles,
         {
           parallel: parallel ?? DEFAULTS.parallel,
           healthTimeoutMs,
@@ -181,19 +185,27 @@ function usage(why: string): never {
   throw usageError('flash', why);
 }
 
-/** The only bundle in `dir` (`glasses build` writes to BUNDLES_DIR), else E_USAGE saying what to do. */
-export async function defaultBundle(dir = BUNDLES_DIR): Promise<string> {
+/**
+ * The bundles in `dir` (`glasses build` writes to BUNDLES_DIR): the only one, or one per architecture
+ * (each board then gets its own arch's), else E_USAGE saying what to do.
+ */
+export async function defaultBundles(dir = BUNDLES_DIR): Promise<string[]> {
   const names = await fs.readdir(dir).then(
-    (all) => all.filter((n) => /^glasses-.+-linux-(arm64|x64)\.tar\.gz$/.test(n)).sort(),
+    (all) => all.filter((n) => BUNDLE_NAME.test(n)).sort(),
     () => [],
   );
-  if (names.length === 1 && names[0] !== undefined) return join(dir, names[0]);
-  usage(
-    names.length === 0
-      ? `no glasses-*-linux-*.tar.gz in ${dir}; build one (glasses build) or give --bundle`
-      : `several bundles in ${dir} (${names.join(', ')}); pick one with --bundle`,
-  );
+  if (names.length === 0)
+    usage(`no glasses-*-linux-*.tar.gz in ${dir}; build one (glasses build) or give --bundle`);
+  const archOf = (n: string): string => BUNDLE_NAME.exec(n)?.[1] ?? '';
+  const clash = names.filter((n, i) => names.some((m, j) => j !== i && archOf(m) === archOf(n)));
+  if (clash.length > 0)
+    usage(
+      `several ${archOf(clash[0] ?? '')} bundles in ${dir} (${clash.join(', ')}); pick one with --bundle`,
+    );
+  return names.map((n) => join(dir, n));
 }
+
+const BUNDLE_NAME = /^glasses-.+-linux-(arm64|x64)\.tar\.gz$/;
 
 async function readPublicKey(file: string): Promise<string> {
   let pem: string;

@@ -83,9 +83,13 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 const samePem = (a: string, b: string): boolean => a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
 
+/**
+ * `bundles`: one bundle, or one per architecture (an arm64 and an x64 build of a release): each board
+ * gets the one built for its own node's `process.arch`.
+ */
 export async function flashBoard(
   board: Board,
-  bundle: LocalBundle,
+  bundles: LocalBundle | readonly LocalBundle[],
   options: FlashBoardOptions,
   onProgress: (p: FlashProgress) => void,
   signals: FlashSignals,
@@ -122,15 +126,21 @@ export async function flashBoard(
     return { version: p.previousVersion, slot: p.previousSlot };
   };
 
+  const offered: readonly LocalBundle[] = isOne(bundles) ? [bundles] : bundles;
+  let bundle: LocalBundle;
+
   // Before the switch: the board keeps its slot whatever happens here.
   try {
     progress('connecting');
     info = await board.inspect(signals.soft);
-    if (info.arch !== bundle.arch)
+    const arch = info.arch;
+    const fits = offered.find((b) => b.arch === arch);
+    if (fits === undefined)
       throw new GlassesError(
         'E_FLASH_BOARD',
-        `${board.label}: the board is ${info.arch}, the bundle is for ${bundle.arch}`,
+        `${board.label}: the board is ${arch}, the bundle is for ${offered.map((b) => b.arch).join(' and ')}`,
       );
+    bundle = fits;
     if (!info.rootWritable)
       throw new GlassesError(
         'E_FLASH_BOARD',
@@ -304,6 +314,10 @@ export async function flashBoard(
         message: `${board.label}: ${lastError?.message ?? reason}; nothing was switched`,
       });
   }
+}
+
+function isOne(b: LocalBundle | readonly LocalBundle[]): b is LocalBundle {
+  return !Array.isArray(b);
 }
 
 /** A fresh read: TypeScript narrows `signal.aborted` after one check, but it changes under us. */
