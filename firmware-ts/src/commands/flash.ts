@@ -12,12 +12,13 @@ import { progressPrinter, resultJson, summaryTable } from '../flash/report.js';
 import { ShellBoard } from '../flash/shell-board.js';
 import { SshShell } from '../flash/ssh.js';
 import { parseBoardTarget } from '../flash/target.js';
+import { initCommands, INIT_SYSTEMS, type InitSystem } from '../flash/init.js';
 import { boot, COMMON_USAGE, numberFlag, parse, usageError, type Command } from './command.js';
 
 const DEFAULTS = {
   root: '/opt/glasses',
   node: 'node',
-  restartCmd: 'sudo systemctl restart glasses',
+  init: 'systemd' as InitSystem,
   // The systemd unit sets GLASSES_HEALTH__FILE to this.
   healthFile: '/run/glasses/health.json',
   healthTimeoutS: 90,
@@ -53,8 +54,14 @@ Board:
   --board-root DIR      the install root on the boards (default ${DEFAULTS.root}); the ssh user must
                         be able to write it (e.g. sudo install -d -o USER ${DEFAULTS.root})
   --node PATH           node on the boards (default ${DEFAULTS.node}, from the login PATH)
-  --restart-cmd CMD     run by sh on a board after a switch (default "${DEFAULTS.restartCmd}",
-                        which needs a NOPASSWD sudoers line for it: ssh has no terminal for a password)
+  --init systemd|script how the boards run the runtime (default ${DEFAULTS.init}): the glasses unit, or
+                        the service script --provision installs where there is no systemd; it
+                        gives the three commands below
+  --restart-cmd CMD     run by sh on a board after a switch (systemd: "systemctl restart glasses",
+                        through sudo -n unless root: a NOPASSWD sudoers line, as --provision writes)
+  --status-cmd CMD      run by sh during the health wait: exit 0 while the runtime runs, 3 once it has
+                        exited, which fails the flash at once ("" asks nothing)
+  --log-cmd CMD         run by sh when a build fails: its last log lines go in the result ("" none)
   --health-file FILE    the runtime's health report on the boards (default ${DEFAULTS.healthFile})
   --health-timeout-s N  how long a new build has to report healthy (default ${DEFAULTS.healthTimeoutS})
   --provision-key       on a board that trusts no key yet, install --public-key first (a flash never
@@ -77,7 +84,10 @@ ${COMMON_USAGE}`,
       bundle: { type: 'string' },
       'board-root': { type: 'string' },
       node: { type: 'string' },
+      init: { type: 'string' },
       'restart-cmd': { type: 'string' },
+      'status-cmd': { type: 'string' },
+      'log-cmd': { type: 'string' },
       'health-file': { type: 'string' },
       'health-timeout-s': { type: 'string' },
       'provision-key': { type: 'boolean' },
@@ -113,6 +123,11 @@ ${COMMON_USAGE}`,
     if (!root.startsWith('/') || root === '/') usage(`--board-root ${root}: give an absolute folder below /`);
     const healthFile = values['health-file'] ?? DEFAULTS.healthFile;
     if (!healthFile.startsWith('/')) usage(`--health-file ${healthFile}: give an absolute path`);
+    const init = values.init ?? DEFAULTS.init;
+    if (!(INIT_SYSTEMS as readonly string[]).includes(init))
+      usage(`--init ${init}: expected ${INIT_SYSTEMS.join(' or ')}`);
+    const commands = initCommands(init as InitSystem);
+    const ownRestart = values['restart-cmd'] !== undefined && values.init === undefined;
     const { log } = boot(values);
 
     const targets = specs
@@ -149,7 +164,11 @@ ${COMMON_USAGE}`,
             root,
             node: values.node ?? DEFAULTS.node,
             healthFile,
-            restartCmd: values['restart-cmd'] ?? DEFAULTS.restartCmd,
+            restartCmd: values['restart-cmd'] ?? commands.restart,
+            // A restart command of one's own may run the runtime some other way: the init's
+            // status would then speak of a unit that is not it.
+            statusCmd: values['status-cmd'] ?? (ownRestart ? '' : commands.status),
+            logCmd: values['log-cmd'] ?? (ownRestart ? '' : commands.log),
           }),
       );
       const healthTimeoutMs = (healthTimeoutS ?? DEFAULTS.healthTimeoutS) * 1000;

@@ -64,6 +64,8 @@ export interface ActivationResult {
   slot: Slot | null;
   version: string | null;
   reason?: string;
+  /** The new build's last log lines (the board's log command), when it failed and one was given. */
+  log?: string[];
 }
 
 export interface Board {

@@ -58,6 +58,8 @@ export interface BoardFlashResult {
   targetSlot: Slot | null;
   seconds: number;
   error?: { code: FlashErrorCode; message: string };
+  /** The failed build's last log lines on the board, when its log command gave them. */
+  log?: string[];
 }
 
 export interface FlashBoardOptions {
@@ -290,6 +292,8 @@ export async function flashBoard(
     );
 
   const now = { version: result.version, slot: result.slot };
+  const withLog = (r: BoardFlashResult): BoardFlashResult =>
+    result.log === undefined || result.log.length === 0 ? r : { ...r, log: result.log };
   const reason = result.reason ?? 'no reason given';
   if (asked.cancel && (result.result === 'not-started' || result.result === 'refused'))
     return finish('aborted', unchanged(), {
@@ -300,12 +304,16 @@ export async function flashBoard(
     case 'ok':
       return finish('ok', now);
     case 'rolled-back':
-      return finish('rolled-back', now, {
-        code: asked.cancel ? 'E_FLASH_ABORTED' : 'E_FLASH_HEALTH',
-        message: `${board.label}: ${bundle.version} on slot ${target}: ${reason}; rolled back to slot ${result.slot ?? '?'}`,
-      });
+      return withLog(
+        finish('rolled-back', now, {
+          code: asked.cancel ? 'E_FLASH_ABORTED' : 'E_FLASH_HEALTH',
+          message: `${board.label}: ${bundle.version} on slot ${target}: ${reason}; rolled back to slot ${result.slot ?? '?'}`,
+        }),
+      );
     case 'failed':
-      return finish('failed', now, { code: 'E_FLASH_ROLLBACK', message: `${board.label}: ${reason}` });
+      return withLog(
+        finish('failed', now, { code: 'E_FLASH_ROLLBACK', message: `${board.label}: ${reason}` }),
+      );
     case 'refused':
       return finish('refused', unchanged(), { code: 'E_FLASH_VERIFY', message: `${board.label}: ${reason}` });
     case 'not-started':

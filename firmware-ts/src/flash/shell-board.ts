@@ -29,6 +29,10 @@ export interface ShellBoardOptions {
   healthFile: string;
   /** Run on the board, by sh, to restart the runtime after a switch. */
   restartCmd: string;
+  /** Run by sh on the board during the health wait: exit 0 running, 3 exited (see activate.ts). */
+  statusCmd?: string;
+  /** Run by sh on the board when a build fails: prints the runtime's last log lines. */
+  logCmd?: string;
   restartTimeoutMs?: number;
   /** How often the board-side watch reads the health file. */
   pollMs?: number;
@@ -220,6 +224,8 @@ echo "installed"`;
       healthFile: this.o.healthFile,
       timeoutMs: plan.timeoutMs,
       restartCmd: this.o.restartCmd,
+      ...(this.o.statusCmd === undefined ? {} : { statusCmd: this.o.statusCmd }),
+      ...(this.o.logCmd === undefined ? {} : { logCmd: this.o.logCmd }),
       restartTimeoutMs: this.o.restartTimeoutMs ?? 60_000,
       pollMs: this.o.pollMs ?? 200,
     });

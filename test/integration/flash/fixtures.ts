@@ -140,7 +140,36 @@ export async function makeBundle(
   return { dir: src, bundle: await readLocalBundle(out, AbortSignal.timeout(10_000)) };
 }
 
-/** The stand-in for the systemd unit, written once per test folder; its restart command per board. */
+/**
+ * A copy of a built bundle's staged folder as `version`, its entry point corrupted so that it throws
+ * at start, signed and packed again: a build that dies before it writes any health report.
+ */
+export async function throwingBundle(
+  dir: string,
+  keys: TestKeys,
+  from: string,
+  version: string,
+): Promise<{ dir: string; bundle: LocalBundle }> {
+  const top = `glasses-${version}-linux-${ARCH}`;
+  const src = join(dir, 'src', `${version}-throws`);
+  await fs.rm(src, { recursive: true, force: true });
+  await fs.cp(from, src, { recursive: true });
+  const entry = join(src, 'runtime.mjs');
+  await fs.writeFile(
+    entry,
+    `throw new Error('corrupted entry point (test ${version})');\n${await fs.readFile(entry, 'utf8')}`,
+  );
+  // The copy's MANIFEST.json and MANIFEST.sig are replaced: the board must take it on its merits.
+  await writeSignedManifest(src, { version, arch: ARCH }, keys.good.privateKeyPem);
+  const out = join(dir, 'out', `${version}-throws`, `${top}.tar.gz`);
+  await packBundle(src, top, out);
+  return { dir: src, bundle: await readLocalBundle(out, AbortSignal.timeout(10_000)) };
+}
+
+/**
+ * The stand-in for the systemd unit, written once per test folder; its restart command per board
+ * (`sh service.sh ROOT`), and `... ROOT status` (0 running, 3 exited) and `... ROOT log`.
+ */
 export async function writeService(dir: string): Promise<(root: string) => string> {
   const file = join(dir, 'service.sh');
   await fs.writeFile(
@@ -153,6 +182,10 @@ mkdir -p "$root/run"
 pidfile="$root/run/runtime.pid"
 # Here, orphans are reaped late by PID 1; a zombie has stopped all the same.
 running() { s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; case "$s" in Z*) return 1 ;; esac; }
+case "\${2:-restart}" in
+  status) if [ -f "$pidfile" ] && running "$(cat "$pidfile")"; then exit 0; fi; echo "not running"; exit 3 ;;
+  log) tail -n 20 "$root/run/runtime.log"; exit 0 ;;
+esac
 if [ -f "$pidfile" ]; then
   pid=$(cat "$pidfile")
   if kill "$pid" 2>/dev/null; then
@@ -331,6 +364,8 @@ export async function startRig(dir: string): Promise<FlashRig> {
         node: process.execPath,
         healthFile: join(root, 'run', 'health.json'),
         restartCmd: restartCmd(root),
+        statusCmd: `${restartCmd(root)} status`,
+        logCmd: `${restartCmd(root)} log`,
         pollMs: 50,
       }),
     stop: async () => {
