@@ -12,7 +12,8 @@ import { progressPrinter, resultJson, summaryTable } from '../flash/report.js';
 import { ShellBoard } from '../flash/shell-board.js';
 import { SshShell } from '../flash/ssh.js';
 import { parseBoardTarget } from '../flash/target.js';
-import { initCommands, INIT_SYSTEMS, type InitSystem } from '../flash/init.js';
+import { initCommands, INIT_SYSTEMS, SERVICE_SCRIPT, type InitSystem } from '../flash/init.js';
+import { PROVISION_DEFAULTS } from '../flash/provision.js';
 import { boot, COMMON_USAGE, numberFlag, parse, usageError, type Command } from './command.js';
 
 const DEFAULTS = {
@@ -64,6 +65,13 @@ Board:
   --log-cmd CMD         run by sh when a build fails: its last log lines go in the result ("" none)
   --health-file FILE    the runtime's health report on the boards (default ${DEFAULTS.healthFile})
   --health-timeout-s N  how long a new build has to report healthy (default ${DEFAULTS.healthTimeoutS})
+  --provision           first make the board ready, as root there (ssh as root, or sudo -n): create
+                        the service user, the board root (the ssh user's) and its data folder (0700),
+                        install the glasses unit rendered for --board-root and --node and enable it
+                        (--init script: the service script ${SERVICE_SCRIPT}), and a sudoers drop-in
+                        allowing the ssh user exactly the restart, status and log commands; safe to
+                        repeat
+  --service-user NAME   the user the runtime runs as (default ${PROVISION_DEFAULTS.user}; created if missing)
   --provision-key       on a board that trusts no key yet, install --public-key first (a flash never
                         replaces a key a board already trusts)
   --public-key FILE     the bundle signing public key (default ${DEFAULTS.publicKey})
@@ -90,6 +98,8 @@ ${COMMON_USAGE}`,
       'log-cmd': { type: 'string' },
       'health-file': { type: 'string' },
       'health-timeout-s': { type: 'string' },
+      provision: { type: 'boolean' },
+      'service-user': { type: 'string' },
       'provision-key': { type: 'boolean' },
       'public-key': { type: 'string' },
       parallel: { type: 'string' },
@@ -179,6 +189,18 @@ ${COMMON_USAGE}`,
           parallel: parallel ?? DEFAULTS.parallel,
           healthTimeoutMs,
           ...(provisionKeyPem === undefined ? {} : { provisionKeyPem }),
+          ...(values.provision === true
+            ? {
+                provision: {
+                  ...PROVISION_DEFAULTS,
+                  init: init as InitSystem,
+                  root,
+                  user: values['service-user'] ?? PROVISION_DEFAULTS.user,
+                  healthFile,
+                  serviceScript: SERVICE_SCRIPT,
+                },
+              }
+            : {}),
           // The board-side watch may take the timeout twice (new build, then the rollback) and
           // two restarts; reconnecting for longer than that finds its result.
           reconnectForMs: 2 * healthTimeoutMs + 120_000,

@@ -12,6 +12,7 @@
 import type { ActivationEvent, ActivationResult, Board, BoardInfo, Slot } from './board.js';
 import type { LocalBundle } from './bundle-file.js';
 import { isFlashError, type FlashErrorCode } from './errors.js';
+import type { ProvisionPlan } from './provision.js';
 import { GlassesError } from '../errors.js';
 
 /**
@@ -25,6 +26,7 @@ export type FlashOutcome = 'ok' | 'refused' | 'error' | 'aborted' | 'rolled-back
 
 export type FlashStep =
   | 'connecting'
+  | 'provisioning'
   | 'provisioning key'
   | 'uploading'
   | 'verifying'
@@ -64,6 +66,8 @@ export interface BoardFlashResult {
 
 export interface FlashBoardOptions {
   healthTimeoutMs: number;
+  /** --provision: user, folders, init files and sudoers put on the board before anything else. */
+  provision?: ProvisionPlan;
   /** The key to install on a board that trusts none (--provision-key); undefined refuses such boards. */
   provisionKeyPem?: string;
   /** How long to keep reconnecting to a board whose connection dropped after the switch. */
@@ -134,6 +138,12 @@ export async function flashBoard(
   // Before the switch: the board keeps its slot whatever happens here.
   try {
     progress('connecting');
+    if (options.provision !== undefined) {
+      if (board.provision === undefined)
+        throw new GlassesError('E_FLASH_PROVISION', `${board.label}: this board cannot be provisioned`);
+      progress('provisioning', { detail: options.provision.init });
+      await board.provision(options.provision, signals.soft);
+    }
     info = await board.inspect(signals.soft);
     const arch = info.arch;
     const fits = offered.find((b) => b.arch === arch);

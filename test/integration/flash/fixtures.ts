@@ -28,6 +28,7 @@ import {
   type BoardFlashResult,
   type FlashProgress,
 } from '../../../firmware-ts/src/flash/flash-board.js';
+import type { ProvisionPlan } from '../../../firmware-ts/src/flash/provision.js';
 import { ShellBoard } from '../../../firmware-ts/src/flash/shell-board.js';
 import { SshShell } from '../../../firmware-ts/src/flash/ssh.js';
 import { parseBoardTarget } from '../../../firmware-ts/src/flash/target.js';
@@ -389,6 +390,7 @@ export async function flashOne(
   options: {
     healthTimeoutMs?: number;
     provisionKeyPem?: string;
+    provision?: ProvisionPlan;
     onProgress?: (p: FlashProgress, ctl: { soft: AbortController; hard: AbortController }) => void;
   } = {},
 ): Promise<Flashed> {
@@ -401,6 +403,7 @@ export async function flashOne(
     {
       healthTimeoutMs: options.healthTimeoutMs ?? 5000,
       ...(options.provisionKeyPem === undefined ? {} : { provisionKeyPem: options.provisionKeyPem }),
+      ...(options.provision === undefined ? {} : { provision: options.provision }),
       reconnectForMs: 20_000,
       reconnectDelayMs: 200,
       now: () => performance.now(),
