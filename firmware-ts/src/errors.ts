@@ -172,6 +172,11 @@ export const ERROR_CODES = {
     summary:
       'A failed flash could not be rolled back (no previous slot, or the previous build is not healthy either): the board needs a look.',
   },
+  E_FLASH_PROVISION: {
+    retryable: false,
+    summary:
+      'A board could not be provisioned (--provision): no root or sudo there, no useradd, systemctl or visudo refused, or an option holds characters a unit, script or sudoers line cannot take.',
+  },
   E_FLASH_ABORTED: {
     retryable: true,
     summary: 'A flash was interrupted (Ctrl-C) before the switch; the board stays on its previous slot.',

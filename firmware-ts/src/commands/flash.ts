@@ -12,12 +12,14 @@ import { progressPrinter, resultJson, summaryTable } from '../flash/report.js';
 import { ShellBoard } from '../flash/shell-board.js';
 import { SshShell } from '../flash/ssh.js';
 import { parseBoardTarget } from '../flash/target.js';
+import { initCommands, INIT_SYSTEMS, SERVICE_SCRIPT, type InitSystem } from '../flash/init.js';
+import { PROVISION_DEFAULTS } from '../flash/provision.js';
 import { boot, COMMON_USAGE, numberFlag, parse, usageError, type Command } from './command.js';
 
 const DEFAULTS = {
   root: '/opt/glasses',
   node: 'node',
-  restartCmd: 'sudo systemctl restart glasses',
+  init: 'systemd' as InitSystem,
   // The systemd unit sets GLASSES_HEALTH__FILE to this.
   healthFile: '/run/glasses/health.json',
   healthTimeoutS: 90,
@@ -48,14 +50,28 @@ board), unknown (contact lost after the switch).
 
 Board:
   --board SPEC          user@host[:port], [user@]ssh-config-alias, user@[ipv6]:port; repeatable
-  --bundle FILE         the bundle (default: the only bundles/glasses-*-linux-*.tar.gz)
+  --bundle FILE         the bundle (default: the bundles/glasses-*-linux-*.tar.gz, one per
+                        architecture: each board gets the one for its arch)
   --board-root DIR      the install root on the boards (default ${DEFAULTS.root}); the ssh user must
                         be able to write it (e.g. sudo install -d -o USER ${DEFAULTS.root})
   --node PATH           node on the boards (default ${DEFAULTS.node}, from the login PATH)
-  --restart-cmd CMD     run by sh on a board after a switch (default "${DEFAULTS.restartCmd}",
-                        which needs a NOPASSWD sudoers line for it: ssh has no terminal for a password)
+  --init systemd|script how the boards run the runtime (default ${DEFAULTS.init}): the glasses unit, or
+                        the service script --provision installs where there is no systemd; it
+                        gives the three commands below
+  --restart-cmd CMD     run by sh on a board after a switch (systemd: "systemctl restart glasses",
+                        through sudo -n unless root: a NOPASSWD sudoers line, as --provision writes)
+  --status-cmd CMD      run by sh during the health wait: exit 0 while the runtime runs, 3 once it has
+                        exited, which fails the flash at once ("" asks nothing)
+  --log-cmd CMD         run by sh when a build fails: its last log lines go in the result ("" none)
   --health-file FILE    the runtime's health report on the boards (default ${DEFAULTS.healthFile})
   --health-timeout-s N  how long a new build has to report healthy (default ${DEFAULTS.healthTimeoutS})
+  --provision           first make the board ready, as root there (ssh as root, or sudo -n): create
+                        the service user, the board root (the ssh user's) and its data folder (0700),
+                        install the glasses unit rendered for --board-root and --node and enable it
+                        (--init script: the service script ${SERVICE_SCRIPT}), and a sudoers drop-in
+                        allowing the ssh user exactly the restart, status and log commands; safe to
+                        repeat
+  --service-user NAME   the user the runtime runs as (default ${PROVISION_DEFAULTS.user}; created if missing)
   --provision-key       on a board that trusts no key yet, install --public-key first (a flash never
                         replaces a key a board already trusts)
   --public-key FILE     the bundle signing public key (default ${DEFAULTS.publicKey})
@@ -76,9 +92,14 @@ ${COMMON_USAGE}`,
       bundle: { type: 'string' },
       'board-root': { type: 'string' },
       node: { type: 'string' },
+      init: { type: 'string' },
       'restart-cmd': { type: 'string' },
+      'status-cmd': { type: 'string' },
+      'log-cmd': { type: 'string' },
       'health-file': { type: 'string' },
       'health-timeout-s': { type: 'string' },
+      provision: { type: 'boolean' },
+      'service-user': { type: 'string' },
       'provision-key': { type: 'boolean' },
       'public-key': { type: 'string' },
       parallel: { type: 'string' },
@@ -112,6 +133,11 @@ ${COMMON_USAGE}`,
     if (!root.startsWith('/') || root === '/') usage(`--board-root ${root}: give an absolute folder below /`);
     const healthFile = values['health-file'] ?? DEFAULTS.healthFile;
     if (!healthFile.startsWith('/')) usage(`--health-file ${healthFile}: give an absolute path`);
+    const init = values.init ?? DEFAULTS.init;
+    if (!(INIT_SYSTEMS as readonly string[]).includes(init))
+      usage(`--init ${init}: expected ${INIT_SYSTEMS.join(' or ')}`);
+    const commands = initCommands(init as InitSystem);
+    const ownRestart = values['restart-cmd'] !== undefined && values.init === undefined;
     const { log } = boot(values);
 
     const targets = specs
@@ -119,20 +145,23 @@ ${COMMON_USAGE}`,
       .map((t) => (t.port === undefined && port !== undefined ? { ...t, port } : t));
     const signals = interruptSignals((line) => process.stderr.write(`${line}\n`));
     try {
-      const bundleFile = values.bundle ?? (await defaultBundle());
-      const bundle = await readLocalBundle(bundleFile, signals.soft);
+      const bundleFiles = values.bundle === undefined ? await defaultBundles() : [values.bundle];
+      const bundles = [];
+      for (const file of bundleFiles) bundles.push(await readLocalBundle(file, signals.soft));
       const keyFile = values['public-key'] ?? DEFAULTS.publicKey;
       const provisionKeyPem = values['provision-key'] === true ? await readPublicKey(keyFile) : undefined;
-      // A board given the wrong key would refuse this bundle and every later one, and a flash
-      // never replaces a key: better to stop here.
-      if (provisionKeyPem !== undefined && !signedBy(bundle, provisionKeyPem))
-        throw new GlassesError(
-          'E_FLASH_KEY',
-          `${bundle.file} is not signed with the key in ${keyFile}; boards given that key would refuse it`,
+      for (const bundle of bundles) {
+        // A board given the wrong key would refuse this bundle and every later one, and a flash
+        // never replaces a key: better to stop here.
+        if (provisionKeyPem !== undefined && !signedBy(bundle, provisionKeyPem))
+          throw new GlassesError(
+            'E_FLASH_KEY',
+            `${bundle.file} is not signed with the key in ${keyFile}; boards given that key would refuse it`,
+          );
+        process.stderr.write(
+          `flash: ${bundle.file} (${bundle.version}, ${bundle.arch}, ${(bundle.bytes / 1e6).toFixed(1)} MB)${bundles.length > 1 ? ` to the ${bundle.arch} boards of` : ' to'} ${targets.length} board(s)\n`,
         );
-      process.stderr.write(
-        `flash: ${bundle.file} (${bundle.version}, ${bundle.arch}, ${(bundle.bytes / 1e6).toFixed(1)} MB) to ${targets.length} board(s)\n`,
-      );
+      }
       const boards = targets.map(
         (target) =>
           new ShellBoard({
@@ -145,17 +174,33 @@ ${COMMON_USAGE}`,
             root,
             node: values.node ?? DEFAULTS.node,
             healthFile,
-            restartCmd: values['restart-cmd'] ?? DEFAULTS.restartCmd,
+            restartCmd: values['restart-cmd'] ?? commands.restart,
+            // A restart command of one's own may run the runtime some other way: the init's
+            // status would then speak of a unit that is not it.
+            statusCmd: values['status-cmd'] ?? (ownRestart ? '' : commands.status),
+            logCmd: values['log-cmd'] ?? (ownRestart ? '' : commands.log),
           }),
       );
       const healthTimeoutMs = (healthTimeoutS ?? DEFAULTS.healthTimeoutS) * 1000;
       const results = await flashAll(
         boards,
-        bundle,
+        bundles,
         {
           parallel: parallel ?? DEFAULTS.parallel,
           healthTimeoutMs,
           ...(provisionKeyPem === undefined ? {} : { provisionKeyPem }),
+          ...(values.provision === true
+            ? {
+                provision: {
+                  ...PROVISION_DEFAULTS,
+                  init: init as InitSystem,
+                  root,
+                  user: values['service-user'] ?? PROVISION_DEFAULTS.user,
+                  healthFile,
+                  serviceScript: SERVICE_SCRIPT,
+                },
+              }
+            : {}),
           // The board-side watch may take the timeout twice (new build, then the rollback) and
           // two restarts; reconnecting for longer than that finds its result.
           reconnectForMs: 2 * healthTimeoutMs + 120_000,
@@ -181,19 +226,27 @@ function usage(why: string): never {
   throw usageError('flash', why);
 }
 
-/** The only bundle in `dir` (`glasses build` writes to BUNDLES_DIR), else E_USAGE saying what to do. */
-export async function defaultBundle(dir = BUNDLES_DIR): Promise<string> {
+/**
+ * The bundles in `dir` (`glasses build` writes to BUNDLES_DIR): the only one, or one per architecture
+ * (each board then gets its own arch's), else E_USAGE saying what to do.
+ */
+export async function defaultBundles(dir = BUNDLES_DIR): Promise<string[]> {
   const names = await fs.readdir(dir).then(
-    (all) => all.filter((n) => /^glasses-.+-linux-(arm64|x64)\.tar\.gz$/.test(n)).sort(),
+    (all) => all.filter((n) => BUNDLE_NAME.test(n)).sort(),
     () => [],
   );
-  if (names.length === 1 && names[0] !== undefined) return join(dir, names[0]);
-  usage(
-    names.length === 0
-      ? `no glasses-*-linux-*.tar.gz in ${dir}; build one (glasses build) or give --bundle`
-      : `several bundles in ${dir} (${names.join(', ')}); pick one with --bundle`,
-  );
+  if (names.length === 0)
+    usage(`no glasses-*-linux-*.tar.gz in ${dir}; build one (glasses build) or give --bundle`);
+  const archOf = (n: string): string => BUNDLE_NAME.exec(n)?.[1] ?? '';
+  const clash = names.filter((n, i) => names.some((m, j) => j !== i && archOf(m) === archOf(n)));
+  if (clash.length > 0)
+    usage(
+      `several ${archOf(clash[0] ?? '')} bundles in ${dir} (${clash.join(', ')}); pick one with --bundle`,
+    );
+  return names.map((n) => join(dir, n));
 }
+
+const BUNDLE_NAME = /^glasses-.+-linux-(arm64|x64)\.tar\.gz$/;
 
 async function readPublicKey(file: string): Promise<string> {
   let pem: string;

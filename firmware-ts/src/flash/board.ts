@@ -8,6 +8,7 @@
  *   .flash/                   lock, incoming upload, the detached health watch and its log
  */
 import type { LocalBundle } from './bundle-file.js';
+import type { ProvisionPlan } from './provision.js';
 
 export type Slot = 'a' | 'b';
 
@@ -64,11 +65,18 @@ export interface ActivationResult {
   slot: Slot | null;
   version: string | null;
   reason?: string;
+  /** The new build's last log lines (the board's log command), when it failed and one was given. */
+  log?: string[];
 }
 
 export interface Board {
   readonly label: string;
   inspect(signal: AbortSignal): Promise<BoardInfo>;
+  /**
+   * Makes the board ready for its first flash (service user, folders, init files, sudoers), as root
+   * there; safe to repeat. Boards that cannot be provisioned leave it out.
+   */
+  provision?(plan: ProvisionPlan, signal: AbortSignal): Promise<void>;
   /** Installs the public key the board will trust; refuses to replace one. */
   provisionKey(publicKeyPem: string, signal: AbortSignal): Promise<void>;
   /**

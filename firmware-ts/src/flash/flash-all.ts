@@ -14,7 +14,7 @@ import {
 
 export async function flashAll(
   boards: readonly Board[],
-  bundle: LocalBundle,
+  bundles: LocalBundle | readonly LocalBundle[],
   options: FlashBoardOptions & { parallel: number },
   onProgress: (p: FlashProgress) => void,
   signals: FlashSignals,
@@ -24,7 +24,7 @@ export async function flashAll(
   const worker = async (): Promise<void> => {
     for (let i = next++; i < boards.length; i = next++) {
       const board = boards[i];
-      if (board !== undefined) results[i] = await flashBoard(board, bundle, options, onProgress, signals);
+      if (board !== undefined) results[i] = await flashBoard(board, bundles, options, onProgress, signals);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, boards.length)) }, worker));

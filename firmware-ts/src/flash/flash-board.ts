@@ -12,6 +12,7 @@
 import type { ActivationEvent, ActivationResult, Board, BoardInfo, Slot } from './board.js';
 import type { LocalBundle } from './bundle-file.js';
 import { isFlashError, type FlashErrorCode } from './errors.js';
+import type { ProvisionPlan } from './provision.js';
 import { GlassesError } from '../errors.js';
 
 /**
@@ -25,6 +26,7 @@ export type FlashOutcome = 'ok' | 'refused' | 'error' | 'aborted' | 'rolled-back
 
 export type FlashStep =
   | 'connecting'
+  | 'provisioning'
   | 'provisioning key'
   | 'uploading'
   | 'verifying'
@@ -58,10 +60,14 @@ export interface BoardFlashResult {
   targetSlot: Slot | null;
   seconds: number;
   error?: { code: FlashErrorCode; message: string };
+  /** The failed build's last log lines on the board, when its log command gave them. */
+  log?: string[];
 }
 
 export interface FlashBoardOptions {
   healthTimeoutMs: number;
+  /** --provision: user, folders, init files and sudoers put on the board before anything else. */
+  provision?: ProvisionPlan;
   /** The key to install on a board that trusts none (--provision-key); undefined refuses such boards. */
   provisionKeyPem?: string;
   /** How long to keep reconnecting to a board whose connection dropped after the switch. */
@@ -83,9 +89,13 @@ const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 const samePem = (a: string, b: string): boolean => a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
 
+/**
+ * `bundles`: one bundle, or one per architecture (an arm64 and an x64 build of a release): each board
+ * gets the one built for its own node's `process.arch`.
+ */
 export async function flashBoard(
   board: Board,
-  bundle: LocalBundle,
+  bundles: LocalBundle | readonly LocalBundle[],
   options: FlashBoardOptions,
   onProgress: (p: FlashProgress) => void,
   signals: FlashSignals,
@@ -122,15 +132,27 @@ export async function flashBoard(
     return { version: p.previousVersion, slot: p.previousSlot };
   };
 
+  const offered: readonly LocalBundle[] = isOne(bundles) ? [bundles] : bundles;
+  let bundle: LocalBundle;
+
   // Before the switch: the board keeps its slot whatever happens here.
   try {
     progress('connecting');
+    if (options.provision !== undefined) {
+      if (board.provision === undefined)
+        throw new GlassesError('E_FLASH_PROVISION', `${board.label}: this board cannot be provisioned`);
+      progress('provisioning', { detail: options.provision.init });
+      await board.provision(options.provision, signals.soft);
+    }
     info = await board.inspect(signals.soft);
-    if (info.arch !== bundle.arch)
+    const arch = info.arch;
+    const fits = offered.find((b) => b.arch === arch);
+    if (fits === undefined)
       throw new GlassesError(
         'E_FLASH_BOARD',
-        `${board.label}: the board is ${info.arch}, the bundle is for ${bundle.arch}`,
+        `${board.label}: the board is ${arch}, the bundle is for ${offered.map((b) => b.arch).join(' and ')}`,
       );
+    bundle = fits;
     if (!info.rootWritable)
       throw new GlassesError(
         'E_FLASH_BOARD',
@@ -280,6 +302,8 @@ export async function flashBoard(
     );
 
   const now = { version: result.version, slot: result.slot };
+  const withLog = (r: BoardFlashResult): BoardFlashResult =>
+    result.log === undefined || result.log.length === 0 ? r : { ...r, log: result.log };
   const reason = result.reason ?? 'no reason given';
   if (asked.cancel && (result.result === 'not-started' || result.result === 'refused'))
     return finish('aborted', unchanged(), {
@@ -290,12 +314,16 @@ export async function flashBoard(
     case 'ok':
       return finish('ok', now);
     case 'rolled-back':
-      return finish('rolled-back', now, {
-        code: asked.cancel ? 'E_FLASH_ABORTED' : 'E_FLASH_HEALTH',
-        message: `${board.label}: ${bundle.version} on slot ${target}: ${reason}; rolled back to slot ${result.slot ?? '?'}`,
-      });
+      return withLog(
+        finish('rolled-back', now, {
+          code: asked.cancel ? 'E_FLASH_ABORTED' : 'E_FLASH_HEALTH',
+          message: `${board.label}: ${bundle.version} on slot ${target}: ${reason}; rolled back to slot ${result.slot ?? '?'}`,
+        }),
+      );
     case 'failed':
-      return finish('failed', now, { code: 'E_FLASH_ROLLBACK', message: `${board.label}: ${reason}` });
+      return withLog(
+        finish('failed', now, { code: 'E_FLASH_ROLLBACK', message: `${board.label}: ${reason}` }),
+      );
     case 'refused':
       return finish('refused', unchanged(), { code: 'E_FLASH_VERIFY', message: `${board.label}: ${reason}` });
     case 'not-started':
@@ -304,6 +332,10 @@ export async function flashBoard(
         message: `${board.label}: ${lastError?.message ?? reason}; nothing was switched`,
       });
   }
+}
+
+function isOne(b: LocalBundle | readonly LocalBundle[]): b is LocalBundle {
+  return !Array.isArray(b);
 }
 
 /** A fresh read: TypeScript narrows `signal.aborted` after one check, but it changes under us. */

@@ -37,7 +37,11 @@ export function summaryTable(results: readonly BoardFlashResult[]): string {
   const out = [line(COLUMNS), ...rows.map(line)];
   const problems = results.filter((r) => r.error !== undefined);
   if (problems.length > 0) out.push('');
-  for (const r of problems) out.push(`${r.board}: ${r.error?.code ?? ''}: ${r.error?.message ?? ''}`);
+  for (const r of problems) {
+    out.push(`${r.board}: ${r.error?.code ?? ''}: ${r.error?.message ?? ''}`);
+    if (r.log !== undefined)
+      out.push(`  its log on the board, last ${r.log.length} lines:`, ...r.log.map((l) => `  | ${l}`));
+  }
   return out.join('\n');
 }
 
@@ -53,5 +57,6 @@ export function resultJson(r: BoardFlashResult): string {
     targetSlot: r.targetSlot,
     seconds: Math.round(r.seconds * 10) / 10,
     ...(r.error === undefined ? {} : { error: r.error }),
+    ...(r.log === undefined ? {} : { log: r.log }),
   });
 }

@@ -15,6 +15,7 @@ import type {
 } from './board.js';
 import type { LocalBundle } from './bundle-file.js';
 import { type FlashErrorCode } from './errors.js';
+import { provisionScript, type BoardFacts, type ProvisionPlan } from './provision.js';
 import { activateScript, inspectScript, verifierScript } from './scripts.js';
 import { shQuote, type RemoteResult, type RemoteShell } from './shell.js';
 import { GlassesError } from '../errors.js';
@@ -29,6 +30,10 @@ export interface ShellBoardOptions {
   healthFile: string;
   /** Run on the board, by sh, to restart the runtime after a switch. */
   restartCmd: string;
+  /** Run by sh on the board during the health wait: exit 0 running, 3 exited (see activate.ts). */
+  statusCmd?: string;
+  /** Run by sh on the board when a build fails: prints the runtime's last log lines. */
+  logCmd?: string;
   restartTimeoutMs?: number;
   /** How often the board-side watch reads the health file. */
   pollMs?: number;
@@ -45,6 +50,10 @@ const EXIT: Record<number, FlashErrorCode> = {
   40: 'E_FLASH_VERIFY', // signature or checksums
   50: 'E_FLASH_BOARD', // no node
   60: 'E_FLASH_ABORTED', // cancelled before the switch
+  70: 'E_FLASH_PROVISION', // no root, no sudo
+  71: 'E_FLASH_PROVISION', // no useradd
+  72: 'E_FLASH_PROVISION', // systemctl
+  73: 'E_FLASH_PROVISION', // visudo
 };
 
 const VERIFY_EOF = '__GLASSES_VERIFIER_EOF__';
@@ -95,9 +104,9 @@ export class ShellBoard implements Board {
     return assign({ root: this.o.root, node: this.o.node, ...extra });
   }
 
-  private fail(what: string, r: RemoteResult): never {
+  private fail(what: string, r: RemoteResult, otherwise: FlashErrorCode = 'E_FLASH_BOARD'): never {
     const why = r.stderr.trim().split('\n').slice(-4).join('; ') || `exit ${r.code}`;
-    throw new GlassesError(EXIT[r.code] ?? 'E_FLASH_BOARD', `${this.label}: ${what}: ${why}`, {
+    throw new GlassesError(EXIT[r.code] ?? otherwise, `${this.label}: ${what}: ${why}`, {
       details: { board: this.label, exit: r.code },
     });
   }
@@ -115,6 +124,39 @@ exec "$node" --input-type=module - "$root" "$health"`;
     } catch {
       throw new GlassesError('E_FLASH_BOARD', `${this.label}: the board's inspection is not JSON: ${line}`);
     }
+  }
+
+  async provision(plan: ProvisionPlan, signal: AbortSignal): Promise<void> {
+    const ask = `${PRELUDE}
+${this.vars()}
+command -v "$node" >/dev/null 2>&1 || die 50 "no node at '$node' on the board (PATH=$PATH); give --node"
+printf 'flasher=%s\\n' "$(id -un)"
+printf 'node=%s\\n' "$(command -v "$node")"
+printf 'systemctl=%s\\n' "$(command -v systemctl || true)"
+printf 'journalctl=%s\\n' "$(command -v journalctl || true)"`;
+    const r = await this.o.shell.run(ask, { signal });
+    if (r.code !== 0) this.fail('cannot provision the board', r);
+    const said = new Map(
+      r.stdout
+        .split('\n')
+        .map((l) => l.split('='))
+        .map(([k = '', ...v]) => [k, v.join('=')] as const),
+    );
+    const facts: BoardFacts = {
+      flasher: said.get('flasher') ?? '',
+      node: said.get('node') ?? '',
+      systemctl: said.get('systemctl') || null,
+      journalctl: said.get('journalctl') || null,
+    };
+    // Everything else runs as root there: ssh as root, or sudo without a password (no terminal).
+    const run = await this.o.shell.run(
+      `if [ "$(id -u)" = 0 ]; then exec sh -s; fi
+command -v sudo >/dev/null 2>&1 || { echo "provisioning needs root: ssh as root, or install sudo" >&2; exit 70; }
+exec sudo -n sh -s || exit 70`,
+      { stdin: provisionScript(plan, facts), signal },
+    );
+    if (run.code !== 0 || !run.stdout.split('\n').includes('provisioned'))
+      this.fail('cannot provision the board', run, 'E_FLASH_PROVISION');
   }
 
   async provisionKey(publicKeyPem: string, signal: AbortSignal): Promise<void> {
@@ -220,6 +262,8 @@ echo "installed"`;
       healthFile: this.o.healthFile,
       timeoutMs: plan.timeoutMs,
       restartCmd: this.o.restartCmd,
+      ...(this.o.statusCmd === undefined ? {} : { statusCmd: this.o.statusCmd }),
+      ...(this.o.logCmd === undefined ? {} : { logCmd: this.o.logCmd }),
       restartTimeoutMs: this.o.restartTimeoutMs ?? 60_000,
       pollMs: this.o.pollMs ?? 200,
     });

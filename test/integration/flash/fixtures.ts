@@ -2,14 +2,18 @@
  * Boards and bundles for the flash tests. A "board" is a temp folder used as the install root, on
  * the test's own sshd; its "service" is service.sh, a stand-in for `systemctl restart glasses` that
  * stops the runtime (by pid file) and starts `node <root>/current/runtime.mjs` again. The runtime is
- * a few lines in each bundle that write the health report every 100 ms: healthy, or not when the
- * bundle holds a FAIL_HEALTH marker. Bundles are signed and packed with the real bundle code.
+ * a few lines in each bundle that read their config with the runtime's own loader (config.ts, bundled
+ * into the rig folder: unknown GLASSES_* variables are refused as `glasses run` refuses them) and write
+ * the health report every 100 ms: healthy, or not when the bundle holds a FAIL_HEALTH marker. Bundles
+ * are signed and packed with the real bundle code.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import {
   loadOrCreateKeyPair,
   writeSignedManifest,
@@ -24,6 +28,7 @@ import {
   type BoardFlashResult,
   type FlashProgress,
 } from '../../../firmware-ts/src/flash/flash-board.js';
+import type { ProvisionPlan } from '../../../firmware-ts/src/flash/provision.js';
 import { ShellBoard } from '../../../firmware-ts/src/flash/shell-board.js';
 import { SshShell } from '../../../firmware-ts/src/flash/ssh.js';
 import { parseBoardTarget } from '../../../firmware-ts/src/flash/target.js';
@@ -31,13 +36,17 @@ import { startSshd, type SshServer } from '../../helpers/sshd.js';
 
 export const ARCH: BundleArch = process.arch === 'arm64' ? 'arm64' : 'x64';
 
-const RUNTIME = `import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+const runtime = (
+  configModule: string,
+): string => `import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from ${JSON.stringify(pathToFileURL(configModule).href)};
 const here = dirname(fileURLToPath(import.meta.url));
 const { version } = JSON.parse(readFileSync(join(here, 'MANIFEST.json'), 'utf8'));
 const failing = existsSync(join(here, 'FAIL_HEALTH'));
-const file = process.env.GLASSES_HEALTH__FILE;
+// As \`glasses run\` does first: an environment it does not accept stops it here, with the error.
+const file = loadConfig().health.file;
 const startedAtMs = Date.now();
 const write = () => {
   const report = { version, pid: process.pid, startedAtMs, atMs: Date.now(), modelsLoaded: true,
@@ -49,6 +58,27 @@ const write = () => {
 setTimeout(() => { write(); setInterval(write, 100); }, 150);
 process.on('SIGTERM', () => process.exit(0));
 `;
+
+const configModules = new Map<string, Promise<string>>();
+
+/** config.ts with zod and errors.ts in one ESM file under `dir`, made once per test folder. */
+function configModule(dir: string): Promise<string> {
+  let made = configModules.get(dir);
+  if (made === undefined) {
+    const outfile = join(dir, 'config.mjs');
+    made = build({
+      entryPoints: [fileURLToPath(new URL('../../../firmware-ts/src/config.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      logLevel: 'silent',
+    }).then(() => outfile);
+    configModules.set(dir, made);
+  }
+  return made;
+}
 
 export interface BundleSpec {
   version: string;
@@ -85,7 +115,7 @@ export async function makeBundle(
   const src = join(dir, 'src', tag);
   await fs.rm(src, { recursive: true, force: true });
   await fs.mkdir(join(src, 'lib'), { recursive: true });
-  await fs.writeFile(join(src, 'runtime.mjs'), RUNTIME);
+  await fs.writeFile(join(src, 'runtime.mjs'), runtime(await configModule(dir)));
   await fs.writeFile(join(src, 'lib', 'data.txt'), `version ${spec.version}\n`);
   if (spec.failHealth === true) await fs.writeFile(join(src, 'FAIL_HEALTH'), 'the runtime reports not ok\n');
   if (spec.padBytes !== undefined) {
@@ -111,7 +141,36 @@ export async function makeBundle(
   return { dir: src, bundle: await readLocalBundle(out, AbortSignal.timeout(10_000)) };
 }
 
-/** The stand-in for the systemd unit, written once per test folder; its restart command per board. */
+/**
+ * A copy of a built bundle's staged folder as `version`, its entry point corrupted so that it throws
+ * at start, signed and packed again: a build that dies before it writes any health report.
+ */
+export async function throwingBundle(
+  dir: string,
+  keys: TestKeys,
+  from: string,
+  version: string,
+): Promise<{ dir: string; bundle: LocalBundle }> {
+  const top = `glasses-${version}-linux-${ARCH}`;
+  const src = join(dir, 'src', `${version}-throws`);
+  await fs.rm(src, { recursive: true, force: true });
+  await fs.cp(from, src, { recursive: true });
+  const entry = join(src, 'runtime.mjs');
+  await fs.writeFile(
+    entry,
+    `throw new Error('corrupted entry point (test ${version})');\n${await fs.readFile(entry, 'utf8')}`,
+  );
+  // The copy's MANIFEST.json and MANIFEST.sig are replaced: the board must take it on its merits.
+  await writeSignedManifest(src, { version, arch: ARCH }, keys.good.privateKeyPem);
+  const out = join(dir, 'out', `${version}-throws`, `${top}.tar.gz`);
+  await packBundle(src, top, out);
+  return { dir: src, bundle: await readLocalBundle(out, AbortSignal.timeout(10_000)) };
+}
+
+/**
+ * The stand-in for the systemd unit, written once per test folder; its restart command per board
+ * (`sh service.sh ROOT`), and `... ROOT status` (0 running, 3 exited) and `... ROOT log`.
+ */
 export async function writeService(dir: string): Promise<(root: string) => string> {
   const file = join(dir, 'service.sh');
   await fs.writeFile(
@@ -124,6 +183,10 @@ mkdir -p "$root/run"
 pidfile="$root/run/runtime.pid"
 # Here, orphans are reaped late by PID 1; a zombie has stopped all the same.
 running() { s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; case "$s" in Z*) return 1 ;; esac; }
+case "\${2:-restart}" in
+  status) if [ -f "$pidfile" ] && running "$(cat "$pidfile")"; then exit 0; fi; echo "not running"; exit 3 ;;
+  log) tail -n 20 "$root/run/runtime.log"; exit 0 ;;
+esac
 if [ -f "$pidfile" ]; then
   pid=$(cat "$pidfile")
   if kill "$pid" 2>/dev/null; then
@@ -302,6 +365,8 @@ export async function startRig(dir: string): Promise<FlashRig> {
         node: process.execPath,
         healthFile: join(root, 'run', 'health.json'),
         restartCmd: restartCmd(root),
+        statusCmd: `${restartCmd(root)} status`,
+        logCmd: `${restartCmd(root)} log`,
         pollMs: 50,
       }),
     stop: async () => {
@@ -325,6 +390,7 @@ export async function flashOne(
   options: {
     healthTimeoutMs?: number;
     provisionKeyPem?: string;
+    provision?: ProvisionPlan;
     onProgress?: (p: FlashProgress, ctl: { soft: AbortController; hard: AbortController }) => void;
   } = {},
 ): Promise<Flashed> {
@@ -337,6 +403,7 @@ export async function flashOne(
     {
       healthTimeoutMs: options.healthTimeoutMs ?? 5000,
       ...(options.provisionKeyPem === undefined ? {} : { provisionKeyPem: options.provisionKeyPem }),
+      ...(options.provision === undefined ? {} : { provision: options.provision }),
       reconnectForMs: 20_000,
       reconnectDelayMs: 200,
       now: () => performance.now(),

@@ -21,6 +21,7 @@ import {
   runtimePid,
   startRig,
   throttled,
+  throwingBundle,
   waitHealth,
   type FlashRig,
 } from './fixtures.js';
@@ -40,6 +41,7 @@ describe.skipIf(skip !== undefined)(
       bundles.v2 = await makeBundle(rig.dir, rig.keys, { version: '1.1.0' });
       bundles.sick = await makeBundle(rig.dir, rig.keys, { version: '2.0.0-sick', failHealth: true });
       // 3 MB that gzip cannot shrink, sent at ~1.6 MB/s: about two seconds to cut into.
+      bundles.throws = await throwingBundle(rig.dir, rig.keys, bundles.v2.dir, '2.1.0-throws');
       bundles.big = await makeBundle(rig.dir, rig.keys, { version: '1.2.0', padBytes: 3_000_000 });
     });
 
@@ -85,6 +87,23 @@ describe.skipIf(skip !== undefined)(
       // Restarted on the old slot, not merely left running.
       expect(h.pid).not.toBe(pid);
       expect(h.startedAtMs).toBeGreaterThan(started);
+    });
+
+    it('stops waiting as soon as a build that throws at start has exited, and quotes its log', async () => {
+      const { root } = await runningBoard('throws');
+      const r = await flashOne(rig.board(root), bundles.throws!.bundle, { healthTimeoutMs: 20_000 });
+      seconds.throwsAtStartRolledBack = r.result.seconds;
+      expect(r.result).toMatchObject({ outcome: 'rolled-back', version: '1.0.0', slot: 'a' });
+      expect(r.result.error?.code).toBe('E_FLASH_HEALTH');
+      expect(r.result.error?.message).toMatch(
+        /the runtime exited \(not running\) [\d.]+ s after the restart/,
+      );
+      // Not the old build's last report, and not a wait for the whole health timeout.
+      expect(r.result.error?.message).not.toMatch(/reports version 1\.0\.0/);
+      expect(r.result.seconds).toBeLessThan(8);
+      expect(r.result.log?.join('\n')).toMatch(/Error: corrupted entry point \(test 2\.1\.0-throws\)/);
+      expect(await currentSlot(root)).toBe('a');
+      await waitHealth(root, '1.0.0');
     });
 
     it('leaves the board on its slot, running, when the connection is cut halfway through the upload', async () => {

@@ -3,6 +3,7 @@
  * second into the other slot, bundles the board must refuse (wrong key, a byte flipped on the way,
  * a file changed after signing), and two boards at once through the command itself.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,12 @@ import { flashCommand } from '../../../firmware-ts/src/commands/flash.js';
 import type { LocalBundle } from '../../../firmware-ts/src/flash/bundle-file.js';
 import { flashAll } from '../../../firmware-ts/src/flash/flash-all.js';
 import { summaryTable } from '../../../firmware-ts/src/flash/report.js';
+import { initCommands } from '../../../firmware-ts/src/flash/init.js';
+import { PROVISION_DEFAULTS } from '../../../firmware-ts/src/flash/provision.js';
+import { ShellBoard } from '../../../firmware-ts/src/flash/shell-board.js';
+import { SshShell } from '../../../firmware-ts/src/flash/ssh.js';
+import { parseBoardTarget } from '../../../firmware-ts/src/flash/target.js';
+import { userInfo } from 'node:os';
 import { sshdUnavailable } from '../../helpers/sshd.js';
 import {
   alive,
@@ -146,6 +153,68 @@ describe.skipIf(skip !== undefined)(
       ])
         expect(steps).toContain(s);
       expect(second.progress.filter((p) => p.step === 'uploading').at(-1)?.pct).toBe(100);
+    });
+
+    it('gives a runtime that the restart command starts itself only variables it accepts', async () => {
+      // The rig's service script starts the runtime with the restart command's environment, as
+      // runit, OpenRC or a plain script would; the runtime's config refuses unknown GLASSES_* keys.
+      const { root } = await runningBoard('own-start');
+      const r = await flashOne(rig.board(root), bundles.v2!.bundle);
+      expect(r.result).toMatchObject({ outcome: 'ok', version: '1.1.0', slot: 'b' });
+      expect(await fs.readFile(join(root, 'run', 'runtime.log'), 'utf8')).not.toMatch(/E_CONFIG_INVALID/);
+      await waitHealth(root, '1.1.0');
+    });
+
+    it('provisions a fresh board (--init script) and flashes it in one go, and again with nothing changed', async () => {
+      // No systemd here: the service script stands in for the unit. The service user is the one
+      // running the tests (a test must not create users on this machine); system folders are temp.
+      const root = join(rig.dir, 'provisioned', 'opt-glasses');
+      const sys = join(rig.dir, 'provisioned', 'system');
+      const serviceScript = join(sys, 'sbin', 'glasses-service');
+      const healthFile = join(sys, 'run', 'glasses', 'health.json');
+      const commands = initCommands('script', serviceScript);
+      const board = new ShellBoard({
+        shell: new SshShell(parseBoardTarget(rig.server.board), { configFile: rig.server.configFile }),
+        root,
+        node: process.execPath,
+        healthFile,
+        restartCmd: commands.restart,
+        statusCmd: commands.status,
+        logCmd: commands.log,
+        pollMs: 50,
+      });
+      const provision = {
+        ...PROVISION_DEFAULTS,
+        init: 'script' as const,
+        root,
+        user: userInfo().username,
+        entry: ['runtime.mjs'],
+        healthFile,
+        serviceScript,
+        stateDir: join(sys, 'run', 'glasses-service'),
+        sudoersDir: join(sys, 'sudoers.d'),
+      };
+      try {
+        const first = await flashOne(board, bundles.v1!.bundle, {
+          provision,
+          provisionKeyPem: rig.keys.good.publicKeyPem,
+        });
+        expect(first.result).toMatchObject({ outcome: 'ok', version: '1.0.0', slot: 'a' });
+        expect(first.progress.map((p) => p.step)).toContain('provisioning');
+        expect((await fs.stat(join(root, 'data'))).mode & 0o777).toBe(0o700);
+        expect((await fs.stat(serviceScript)).mode & 0o777).toBe(0o755);
+        expect(JSON.parse(await fs.readFile(healthFile, 'utf8'))).toMatchObject({
+          version: '1.0.0',
+          ok: true,
+        });
+
+        await fs.writeFile(join(root, 'data', 'orders.json'), '{"kept":true}\n');
+        const again = await flashOne(board, bundles.v2!.bundle, { provision });
+        expect(again.result).toMatchObject({ outcome: 'ok', version: '1.1.0', slot: 'b' });
+        expect(await fs.readFile(join(root, 'data', 'orders.json'), 'utf8')).toBe('{"kept":true}\n');
+      } finally {
+        spawnSync('sh', ['-c', `${serviceScript} stop`]);
+      }
     });
 
     it('refuses a bundle signed with another key and leaves the board running as it was', async () => {

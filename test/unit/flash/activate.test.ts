@@ -19,7 +19,7 @@ import { activateScript } from '../../../firmware-ts/src/flash/scripts.js';
  */
 const SERVICE = `import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-const root = process.env.GLASSES_ROOT;
+const root = process.argv[2];
 const cur = join(root, 'current');
 if (existsSync(join(cur, 'NO_START'))) { console.error('unit glasses.service failed'); process.exit(5); }
 const manifest = JSON.parse(readFileSync(join(cur, 'MANIFEST.json'), 'utf8'));
@@ -91,6 +91,8 @@ async function watch(
     version: string;
     previousVersion: string | null;
     timeoutMs?: number;
+    statusCmd?: string;
+    logCmd?: string;
   },
   during?: (dir: string) => Promise<void>,
 ): Promise<{ events: Event[]; result: Event; ms: number }> {
@@ -102,7 +104,7 @@ async function watch(
     JSON.stringify({
       root,
       healthFile: join(root, 'health.json'),
-      restartCmd: `${process.execPath} ${join(base, 'service.mjs')}`,
+      restartCmd: `${process.execPath} ${join(base, 'service.mjs')} ${root}`,
       restartTimeoutMs: 10_000,
       pollMs: 25,
       timeoutMs: 500,
@@ -208,6 +210,46 @@ describe.concurrent('board-side switch and watch', () => {
     expect(result.reason).toMatch(/restart command .* failed \(exit 5\): unit glasses.service failed/);
     expect(events.map((e) => e.step)).not.toContain('waiting');
     expect(await current(root)).toBe('slots/a');
+  });
+
+  it('waits on when the status command cannot tell, and notes it once', async ({ expect }) => {
+    const root = await board({ a: { version: '1.0.0' }, b: { version: '2.0.0', marks: ['FAIL'] } }, 'a');
+    const { events, result } = await watch(root, {
+      slot: 'b',
+      previousSlot: 'a',
+      version: '2.0.0',
+      previousVersion: '1.0.0',
+      statusCmd: 'echo "System has not been booted with systemd" >&2; exit 1',
+    });
+    expect(result).toMatchObject({ result: 'rolled-back', slot: 'a' });
+    expect(result.reason).toMatch(/not healthy \(mic: test failure\) within 0.5 s/);
+    const notes = events.filter((e) => e.t === 'note');
+    expect(notes).toHaveLength(1);
+    expect(JSON.stringify(notes[0])).toMatch(
+      /exit 1: System has not been booted with systemd; not asked again/,
+    );
+  });
+
+  it("stops waiting when the status command says exited (3), with the log command's last lines", async ({
+    expect,
+  }) => {
+    const root = await board({ a: { version: '1.0.0' }, b: { version: '2.0.0', marks: ['FAIL'] } }, 'a');
+    const { result, ms } = await watch(root, {
+      slot: 'b',
+      previousSlot: 'a',
+      version: '2.0.0',
+      previousVersion: '1.0.0',
+      timeoutMs: 30_000,
+      // Exited while the new build is current; running again once rolled back.
+      statusCmd: `case "$(readlink ${root}/current)" in slots/b) echo "unit failed"; exit 3 ;; esac`,
+      logCmd: 'seq 1 30 | sed "s/^/line /"',
+    });
+    expect(result).toMatchObject({ result: 'rolled-back', slot: 'a' });
+    expect(result.reason).toMatch(/^the runtime exited \(unit failed\) [\d.]+ s after the restart$/);
+    expect((result as { log?: string[] }).log).toEqual(
+      Array.from({ length: 20 }, (_, i) => `line ${i + 11}`),
+    );
+    expect(ms).toBeLessThan(10_000);
   });
 
   it('stays on the new slot and says so when there is nothing to roll back to', async ({ expect }) => {

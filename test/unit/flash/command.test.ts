@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { loadOrCreateKeyPair, writeSignedManifest } from '../../../firmware-ts/src/bundle/manifest.js';
 import { packBundle } from '../../../firmware-ts/src/bundle/pack.js';
-import { defaultBundle, flashCommand } from '../../../firmware-ts/src/commands/flash.js';
+import { defaultBundles, flashCommand } from '../../../firmware-ts/src/commands/flash.js';
 import { BUNDLES_DIR, PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
 import { isGlassesError } from '../../../firmware-ts/src/errors.js';
 
@@ -19,20 +19,32 @@ async function usageError(argv: string[]): Promise<string> {
   throw new Error('expected E_USAGE');
 }
 
-describe('the bundle glasses flash takes by default', () => {
-  it('is the one glasses build writes, in bundles/ (not dist/, where the compiled runtime lives)', async () => {
+describe('the bundles glasses flash takes by default', () => {
+  it('are the ones glasses build writes, in bundles/ (not dist/, where the compiled runtime lives)', async () => {
     expect(BUNDLES_DIR).toBe(join(PACKAGE_ROOT, 'bundles'));
     const dir = mkdtempSync(join(tmpdir(), 'glasses-flash-default-'));
-    const none = await defaultBundle(dir).catch((e: unknown) => e);
+    const none = await defaultBundles(dir).catch((e: unknown) => e);
     expect(isGlassesError(none, 'E_USAGE')).toBe(true);
     expect((none as Error).message).toContain(`no glasses-*-linux-*.tar.gz in ${dir}`);
     await fs.writeFile(join(dir, 'glasses-1.0.0-linux-arm64.tar.gz'), '');
     await fs.writeFile(join(dir, 'notes.txt'), '');
-    expect(await defaultBundle(dir)).toBe(join(dir, 'glasses-1.0.0-linux-arm64.tar.gz'));
+    expect(await defaultBundles(dir)).toEqual([join(dir, 'glasses-1.0.0-linux-arm64.tar.gz')]);
+  });
+
+  it('are one per architecture when glasses build made both: each board gets its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glasses-flash-default-'));
+    await fs.writeFile(join(dir, 'glasses-1.0.0-linux-arm64.tar.gz'), '');
     await fs.writeFile(join(dir, 'glasses-1.0.0-linux-x64.tar.gz'), '');
-    const several = await defaultBundle(dir).catch((e: unknown) => e);
+    expect(await defaultBundles(dir)).toEqual([
+      join(dir, 'glasses-1.0.0-linux-arm64.tar.gz'),
+      join(dir, 'glasses-1.0.0-linux-x64.tar.gz'),
+    ]);
+    // Two of one architecture: which one the boards should get is the person's choice.
+    await fs.writeFile(join(dir, 'glasses-1.1.0-linux-arm64.tar.gz'), '');
+    const several = await defaultBundles(dir).catch((e: unknown) => e);
+    expect(isGlassesError(several, 'E_USAGE')).toBe(true);
     expect((several as Error).message).toContain(
-      `several bundles in ${dir} (glasses-1.0.0-linux-arm64.tar.gz, glasses-1.0.0-linux-x64.tar.gz)`,
+      `several arm64 bundles in ${dir} (glasses-1.0.0-linux-arm64.tar.gz, glasses-1.1.0-linux-arm64.tar.gz)`,
     );
   });
 });

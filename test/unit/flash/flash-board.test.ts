@@ -85,6 +85,29 @@ describe('flashBoard', () => {
     expect(board.calls).toEqual(['inspect']);
   });
 
+  it('takes the bundle built for the board of the ones offered per architecture', async () => {
+    const arm = bundle('2.0.0');
+    const x64 = { ...bundle('2.0.0'), arch: 'x64' as const, file: '/tmp/glasses-2.0.0-linux-x64.tar.gz' };
+    const sent: string[] = [];
+    const board = new FakeBoard();
+    board.info = boardInfo({ arch: 'x64' });
+    const receive = board.receive.bind(board);
+    board.receive = (slot, b, onEvent, signal) => {
+      sent.push(b.file);
+      return receive(slot, b, onEvent, signal);
+    };
+    const result = await flashBoard(board, [arm, x64], fakeOptions(), () => undefined, signals().s);
+    expect(result).toMatchObject({ outcome: 'ok', version: '2.0.0', slot: 'b' });
+    expect(sent).toEqual([x64.file]);
+
+    const other = new FakeBoard();
+    other.info = boardInfo({ arch: 'riscv64' });
+    const refused = await flashBoard(other, [arm, x64], fakeOptions(), () => undefined, signals().s);
+    expect(refused.outcome).toBe('refused');
+    expect(refused.error?.message).toMatch(/board is riscv64, the bundle is for arm64 and x64/);
+    expect(other.calls).toEqual(['inspect']);
+  });
+
   it.each([
     [{ current: null, currentExists: true }, /current under the board root is not a link/],
     [{ freeBytes: 3999 }, /0\.0 MB free under the board root, the flash needs 0\.0 MB/],

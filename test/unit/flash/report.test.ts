@@ -60,6 +60,19 @@ describe('flash report', () => {
     );
   });
 
+  it("quotes a failed build's log lines under its reason, and in its JSON", () => {
+    const died = {
+      ...back,
+      log: ['Error: corrupted entry point', '    at file:///opt/glasses/current/x.js:1'],
+    };
+    expect(summaryTable([died]).split('\n').slice(-3)).toEqual([
+      '  its log on the board, last 2 lines:',
+      '  | Error: corrupted entry point',
+      '  |     at file:///opt/glasses/current/x.js:1',
+    ]);
+    expect((JSON.parse(resultJson(died)) as { log: string[] }).log).toEqual(died.log);
+  });
+
   it('gives one JSON object per board for --json', () => {
     expect(JSON.parse(resultJson(back))).toEqual({
       board: 'pi@glasses-22:2222',

@@ -37,6 +37,13 @@ interface Request {
   healthFile: string;
   timeoutMs: number;
   restartCmd: string;
+  /**
+   * Asked while waiting for health: exit 0 while the runtime runs, 3 (as LSB `status` does) once it
+   * has exited; any other exit tells nothing. Lets a build that dies at start fail at once.
+   */
+  statusCmd?: string;
+  /** Prints the runtime's last log lines (the journal, the service's output), quoted in the result. */
+  logCmd?: string;
   restartTimeoutMs: number;
   pollMs: number;
 }
@@ -94,8 +101,15 @@ function parseReport(text: string): Report | null {
   return { version: r.version, startedAtMs: r.startedAtMs, atMs: r.atMs, ok: r.ok, problems };
 }
 
+/** How often the status command is asked, at most: it may be a systemctl round trip. */
+const STATUS_EVERY_MS = 500;
+const STATUS_TIMEOUT_MS = 10_000;
+const LOG_LINES = 20;
+const LOG_LINE_CHARS = 300;
+
 class Watch {
   private seq = 0;
+  private statusUseless = false;
 
   constructor(
     private readonly dir: string,
@@ -146,7 +160,9 @@ class Watch {
       r = spawnSync('/bin/sh', ['-c', this.req.restartCmd], {
         stdio: ['ignore', fd, fd],
         timeout: this.req.restartTimeoutMs,
-        env: { ...process.env, GLASSES_ROOT: this.req.root },
+        // The login environment as it is: a restart command that starts the runtime itself (a script,
+        // runit, OpenRC) hands it on, and the runtime refuses any GLASSES_* variable it does not know.
+        // Anything the command needs, the root included, goes in the command.
       });
     } finally {
       closeSync(fd);
@@ -162,18 +178,63 @@ class Watch {
     return `restart command \`${this.req.restartCmd}\` failed (${how})${tail === '' ? '' : `: ${tail}`}`;
   }
 
+  /** Why the runtime is known to have exited, or undefined while it runs (or nobody can tell). */
+  exited(): string | undefined {
+    const cmd = this.req.statusCmd;
+    if (cmd === undefined || cmd === '' || this.statusUseless) return undefined;
+    const r = spawnSync('/bin/sh', ['-c', cmd], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: STATUS_TIMEOUT_MS,
+    });
+    if (r.status === 0) return undefined;
+    const said = r.stdout.trim().split('\n').slice(-2).join(' | ');
+    if (r.status === 3) return said === '' ? 'the runtime exited' : `the runtime exited (${said})`;
+    // A status command that cannot tell (not installed, no permission) must not fail a good build.
+    this.statusUseless = true;
+    const err = r.stderr.trim().split('\n').slice(-2).join(' | ');
+    this.emit({
+      t: 'note',
+      text: `status command \`${cmd}\` gave ${r.error?.message ?? `exit ${String(r.status)}`}${err === '' ? '' : `: ${err}`}; not asked again`,
+    });
+    return undefined;
+  }
+
+  /** The runtime's last log lines from the log command, or undefined without one. */
+  logTail(): string[] | undefined {
+    const cmd = this.req.logCmd;
+    if (cmd === undefined || cmd === '') return undefined;
+    const r = spawnSync('/bin/sh', ['-c', cmd], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: STATUS_TIMEOUT_MS,
+      maxBuffer: 4 << 20,
+    });
+    const text = r.stdout.trim() || r.stderr.trim();
+    if (text === '')
+      return [
+        `(log command \`${cmd}\` printed nothing${r.status === 0 ? '' : `, exit ${String(r.status)}`})`,
+      ];
+    return text
+      .split('\n')
+      .slice(-LOG_LINES)
+      .map((l) => (l.length > LOG_LINE_CHARS ? `${l.slice(0, LOG_LINE_CHARS)}…` : l));
+  }
+
   /**
-   * Polls the health file until `accept` takes a report or the deadline passes. Returns the reason
-   * it failed, or undefined when healthy.
+   * Polls the health file until `accept` takes a report, the runtime is seen to have exited, or the
+   * deadline passes. Returns the reason it failed, or undefined when healthy.
    */
   async waitHealthy(
     accept: (r: Report) => string | undefined,
     cancellable: boolean,
-  ): Promise<{ why?: string; last: Report | null }> {
+    startedAtMs: number,
+  ): Promise<{ why?: string; last: Report | null; cancelled?: boolean }> {
     const deadline = Date.now() + this.req.timeoutMs;
     let last: Report | null = null;
     let lastText = '';
     let why = `no health report at ${this.req.healthFile}`;
+    let statusAtMs = 0;
     for (;;) {
       let text: string;
       try {
@@ -194,15 +255,32 @@ class Watch {
         }
       }
       if (cancellable && existsSync(join(this.dir, 'cancel')))
-        return { why: 'cancelled from the flashing machine', last };
+        return { why: 'cancelled from the flashing machine', last, cancelled: true };
+      // Not the report's pid: a runtime in another pid namespace (a container) would look dead.
+      if (Date.now() - statusAtMs >= STATUS_EVERY_MS) {
+        statusAtMs = Date.now();
+        const gone = this.exited();
+        if (gone !== undefined)
+          return {
+            why: `${gone} ${Math.round((Date.now() - startedAtMs) / 100) / 10} s after the restart`,
+            last,
+          };
+      }
       if (Date.now() >= deadline)
         return { why: `${why} within ${Math.round(this.req.timeoutMs / 100) / 10} s`, last };
       await sleep(this.req.pollMs);
     }
   }
 
-  result(result: Outcome, slot: Slot | null, version: string | null, reason?: string): void {
-    this.emit({ t: 'result', result, slot, version, ...(reason === undefined ? {} : { reason }) });
+  result(result: Outcome, slot: Slot | null, version: string | null, reason?: string, log?: string[]): void {
+    this.emit({
+      t: 'result',
+      result,
+      slot,
+      version,
+      ...(reason === undefined ? {} : { reason }),
+      ...(log === undefined ? {} : { log }),
+    });
   }
 
   async run(): Promise<void> {
@@ -237,23 +315,33 @@ class Watch {
     this.emit({ t: 'step', step: 'restarting' });
     const restartedAtMs = Date.now();
     let why = this.restart();
+    // The new build's own words on why it failed, taken before a rollback restarts over them.
+    let log: string[] | undefined;
+    let cancelled = false;
     if (why === undefined) {
       this.emit({ t: 'step', step: 'waiting', timeoutMs: req.timeoutMs });
       // A report counts only from a process started after the restart: an old runtime that did not
       // stop, or a reflash of the same version, must not pass for the new one.
-      const forward = await this.waitHealthy((r) => {
-        if (r.version !== req.version) return `the runtime reports version ${r.version}, not ${req.version}`;
-        if (r.startedAtMs < restartedAtMs) return 'the report is from a process started before the restart';
-        if (!r.ok)
-          return `the runtime is not healthy${r.problems.length > 0 ? ` (${r.problems.join('; ')})` : ''}`;
-        return undefined;
-      }, true);
+      const forward = await this.waitHealthy(
+        (r) => {
+          if (r.version !== req.version)
+            return `the runtime reports version ${r.version}, not ${req.version}`;
+          if (r.startedAtMs < restartedAtMs) return 'the report is from a process started before the restart';
+          if (!r.ok)
+            return `the runtime is not healthy${r.problems.length > 0 ? ` (${r.problems.join('; ')})` : ''}`;
+          return undefined;
+        },
+        true,
+        restartedAtMs,
+      );
       if (forward.why === undefined) {
         this.result('ok', req.slot, req.version);
         return;
       }
       why = forward.why;
+      cancelled = forward.cancelled === true;
     }
+    if (!cancelled) log = this.logTail();
 
     if (req.previousSlot === null || !existsSync(join(req.root, 'slots', req.previousSlot))) {
       this.result(
@@ -261,6 +349,7 @@ class Watch {
         req.slot,
         req.version,
         `${why}; there is no previous slot to roll back to, so the board stays on slot ${req.slot}`,
+        log,
       );
       return;
     }
@@ -273,21 +362,26 @@ class Watch {
     this.emit({ t: 'step', step: 'waiting-previous', timeoutMs: req.timeoutMs });
     // The previous build may be running still (if the restart never took); any fresh report of it
     // that says ok means the board is back where it was.
-    const back = await this.waitHealthy((r) => {
-      if (req.previousVersion !== null && r.version !== req.previousVersion)
-        return `the runtime reports version ${r.version}, not ${req.previousVersion}`;
-      if (r.atMs < rolledBackAtMs) return 'the report is older than the rollback';
-      if (!r.ok)
-        return `the runtime is not healthy${r.problems.length > 0 ? ` (${r.problems.join('; ')})` : ''}`;
-      return undefined;
-    }, false);
-    if (back.why === undefined) this.result('rolled-back', req.previousSlot, req.previousVersion, why);
+    const back = await this.waitHealthy(
+      (r) => {
+        if (req.previousVersion !== null && r.version !== req.previousVersion)
+          return `the runtime reports version ${r.version}, not ${req.previousVersion}`;
+        if (r.atMs < rolledBackAtMs) return 'the report is older than the rollback';
+        if (!r.ok)
+          return `the runtime is not healthy${r.problems.length > 0 ? ` (${r.problems.join('; ')})` : ''}`;
+        return undefined;
+      },
+      false,
+      rolledBackAtMs,
+    );
+    if (back.why === undefined) this.result('rolled-back', req.previousSlot, req.previousVersion, why, log);
     else
       this.result(
         'failed',
         req.previousSlot,
         req.previousVersion,
         `${why}; rolled back to slot ${req.previousSlot}, but it is not healthy either: ${back.why}`,
+        log,
       );
   }
 }
