@@ -2,11 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  OrderStore,
-  statusAt,
-  type OrderRequest,
-} from '../../../../firmware-ts/dev/dev-cloud/orders.js';
+import { OrderStore, statusAt, type OrderRequest } from '../../../../firmware-ts/dev/dev-cloud/orders.js';
 
 const T0 = Date.parse('2026-01-01T08:00:00.000Z');
 const MIN = 60_000;
