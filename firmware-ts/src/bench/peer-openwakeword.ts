@@ -75,10 +75,20 @@ let queue: Promise<unknown> = Promise.resolve();
  */
 let peerRuntimeSettled = false;
 
+/** How long warm-up waits for the peer to stop getting faster, and its bound. */
+export interface PeerWarmUp {
+  settleMs: number;
+  maxMs: number;
+}
+
+const WARMUP: PeerWarmUp = { settleMs: WARMUP_SETTLE_MS, maxMs: WARMUP_MAX_MS };
+
 export async function runPeerOpenWakeWord(opts: {
   pcm: Int16Array; // 16 kHz mono
   modelsDir: string; // folder holding melspectrogram.onnx, embedding_model.onnx, <head>.onnx
   heads: string[]; // file names e.g. ['hey_jarvis_v0.1.onnx']
+  /** The settled warm-up by default; `bench wake --quick` bounds it to seconds. */
+  warmUp?: PeerWarmUp;
 }): Promise<PeerRunResult> {
   const run = queue.then(() => runExclusive(opts));
   queue = run.catch(() => undefined);
@@ -89,6 +99,7 @@ async function runExclusive(opts: {
   pcm: Int16Array;
   modelsDir: string;
   heads: string[];
+  warmUp?: PeerWarmUp;
 }): Promise<PeerRunResult> {
   const frames = Math.floor(opts.pcm.length / FRAME_SAMPLES);
   if (frames === 0) {
@@ -128,7 +139,7 @@ async function runExclusive(opts: {
   await initQuietly(model, files);
 
   // reset() is the peer's "new stream" call, so the scores below do not depend on the warm-up audio.
-  await warmUp(model, opts.pcm, frames);
+  await warmUp(model, opts.pcm, frames, opts.warmUp ?? WARMUP);
   model.reset();
 
   const maxScores: Record<string, number> = {};
@@ -154,7 +165,7 @@ async function runExclusive(opts: {
 }
 
 /** Runs the audio's own frames (cycled) so the timed pass runs code V8 has already optimized. */
-async function warmUp(model: Model, pcm: Int16Array, frames: number): Promise<void> {
+async function warmUp(model: Model, pcm: Int16Array, frames: number, bounds: PeerWarmUp): Promise<void> {
   let next = 0;
   const blockMedianMs = async (): Promise<number> => {
     const times: number[] = [];
@@ -176,7 +187,7 @@ async function warmUp(model: Model, pcm: Int16Array, frames: number): Promise<vo
   // Gains are measured against the speed at the last real gain, so a slow creep still counts.
   let reference = await blockMedianMs();
   let lastGainAt = performance.now();
-  while (performance.now() - lastGainAt < WARMUP_SETTLE_MS && performance.now() - start < WARMUP_MAX_MS) {
+  while (performance.now() - lastGainAt < bounds.settleMs && performance.now() - start < bounds.maxMs) {
     const median = await blockMedianMs();
     if (median < reference * 0.9) {
       reference = median;

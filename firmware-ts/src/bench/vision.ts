@@ -23,14 +23,21 @@ const OBJECT_PHOTOS = ['fruits.jpg', 'messi5.jpg', 'apple.jpg', 'basketball1.png
 /** Real photographs and a label with text. */
 const TEXT_PHOTOS = ['imageTextN.png', 'imageTextR.png', 'licenseplate_motion.jpg'];
 
-type Model = 'centernet' | 'nanodet';
+export type Model = 'centernet' | 'nanodet';
 
 interface Images {
   objects: string[];
   text: string[];
 }
 
-function benchImages(): Images {
+/**
+ * `--quick`, a smoke run of the real code whose figures are not for comparing: one photo with objects
+ * and one label with text, each known to be found alike by ours and the peers.
+ */
+const QUICK_OBJECT_PHOTOS = ['messi5.jpg'];
+const QUICK_TEXT_PHOTOS: string[] = [];
+
+function benchImages(quick = false): Images {
   if (!existsSync(OPENCV_DATA)) {
     throw new GlassesError(
       'E_IMAGE_MISSING',
@@ -39,12 +46,15 @@ function benchImages(): Images {
     );
   }
   return {
-    objects: OBJECT_PHOTOS.map((f) => join(OPENCV_DATA, f)),
-    text: [...TEXT_PHOTOS.map((f) => join(OPENCV_DATA, f)), join(SAMPLES_DIR, 'camera', '2-price-tag.jpg')],
+    objects: (quick ? QUICK_OBJECT_PHOTOS : OBJECT_PHOTOS).map((f) => join(OPENCV_DATA, f)),
+    text: [
+      ...(quick ? QUICK_TEXT_PHOTOS : TEXT_PHOTOS).map((f) => join(OPENCV_DATA, f)),
+      join(SAMPLES_DIR, 'camera', '2-price-tag.jpg'),
+    ],
   };
 }
 
-interface Stages {
+export interface Stages {
   decodeMs: number;
   preprocessMs: number;
   inferenceMs: number;
@@ -52,7 +62,7 @@ interface Stages {
   totalMs: number;
 }
 
-interface OursResult {
+export interface OursResult {
   side: 'ours';
   backend: string;
   detector: Stages;
@@ -62,7 +72,7 @@ interface OursResult {
   texts: string[][];
 }
 
-interface PeerResult {
+export interface PeerResult {
   side: 'peer-human' | 'peer-ocr' | 'ours-ocr';
   name: string;
   /** Per image median, then the median over images. */
@@ -72,7 +82,7 @@ interface PeerResult {
   texts?: string[][];
 }
 
-type SideResult = OursResult | PeerResult;
+export type SideResult = OursResult | PeerResult;
 
 function stageMedians(rows: Omit<Stages, 'totalMs'>[]): Stages {
   const m = (k: keyof Omit<Stages, 'totalMs'>): number => median(rows.map((r) => r[k]));
@@ -88,8 +98,15 @@ function stageMedians(rows: Omit<Stages, 'totalMs'>[]): Stages {
   };
 }
 
-async function measureOurs(model: Model, passes: number): Promise<OursResult> {
-  const images = benchImages();
+/** What every side is asked to do: the detector, the passes after the warm-up, and which images. */
+export interface VisionRun {
+  model: Model;
+  passes: number;
+  quick: boolean;
+}
+
+async function measureOurs({ model, passes, quick }: VisionRun): Promise<OursResult> {
+  const images = benchImages(quick);
   const engine = await createVisionEngine(loadConfig({ env: {} }), silentLogger(), { detector: model });
   try {
     const det: Omit<Stages, 'totalMs'>[] = [];
@@ -138,12 +155,12 @@ async function measureOurs(model: Model, passes: number): Promise<OursResult> {
 }
 
 /** Our OCR alone in its process, for a like-for-like memory figure beside the OCR peer. */
-async function measureOursOcrOnly(): Promise<PeerResult> {
+async function measureOursOcrOnly({ quick }: VisionRun): Promise<PeerResult> {
   const engine = await createVisionEngine(loadConfig({ env: {} }), silentLogger(), {
     load: { detector: false, reader: true },
   });
   try {
-    for (const file of benchImages().text)
+    for (const file of benchImages(quick).text)
       await engine.reader.read(await decodeImage(readFileSync(file), file));
     return {
       side: 'ours-ocr',
@@ -156,9 +173,9 @@ async function measureOursOcrOnly(): Promise<PeerResult> {
   }
 }
 
-async function measurePeerHuman(model: Model, passes: number): Promise<PeerResult> {
+async function measurePeerHuman({ model, passes, quick }: VisionRun): Promise<PeerResult> {
   const { runPeerHuman } = await import('./peer-human.js');
-  const r = await runPeerHuman(benchImages().objects, model, passes);
+  const r = await runPeerHuman(benchImages(quick).objects, model, passes);
   return {
     side: 'peer-human',
     name: `@vladmandic/human ${r.version} (object: ${model}, tfjs wasm)`,
@@ -168,9 +185,9 @@ async function measurePeerHuman(model: Model, passes: number): Promise<PeerResul
   };
 }
 
-async function measurePeerOcr(passes: number): Promise<PeerResult> {
+async function measurePeerOcr({ passes, quick }: VisionRun): Promise<PeerResult> {
   const { runPeerOcr } = await import('./peer-ocr.js');
-  const r = await runPeerOcr(benchImages().text, passes);
+  const r = await runPeerOcr(benchImages(quick).text, passes);
   return {
     side: 'peer-ocr',
     name: '@gutenye/ocr-node 1.4.8 (PP-OCRv4, onnxruntime-node + opencv.js)',
@@ -180,9 +197,12 @@ async function measurePeerOcr(passes: number): Promise<PeerResult> {
   };
 }
 
-function runSide(side: SideResult['side'], model: Model, passes: number): Promise<SideResult> {
+/** Measures one side once; a child process of the CLI in the real benchmark. */
+export type RunVisionSide = (side: SideResult['side'], run: VisionRun) => Promise<SideResult>;
+
+function runChild(side: SideResult['side'], { model, passes, quick }: VisionRun): Promise<SideResult> {
   return runBenchSide<SideResult>(
-    ['vision', '--side', side, '--model', model, '--passes', String(passes)],
+    ['vision', '--side', side, '--model', model, '--passes', String(passes), ...(quick ? ['--quick'] : [])],
     `vision ${side}`,
   );
 }
@@ -197,11 +217,16 @@ function stagesOut(s: Stages): Stages {
   };
 }
 
-export async function benchVision(argv: string[], out: (line: string) => void): Promise<number> {
+export async function benchVision(
+  argv: string[],
+  out: (line: string) => void,
+  runSide: RunVisionSide = runChild,
+): Promise<number> {
   const { values } = parse('bench vision', argv, {
     json: { type: 'boolean' },
     passes: { type: 'string' },
     model: { type: 'string' },
+    quick: { type: 'boolean' },
     side: { type: 'string' },
   });
   const model = values.model ?? loadConfig().vision.detector;
@@ -218,32 +243,34 @@ export async function benchVision(argv: string[], out: (line: string) => void): 
       `glasses bench vision: --passes ${values.passes ?? ''}: expected a whole number >= 1`,
     );
   }
+  const run: VisionRun = { model, passes, quick: values.quick === true };
   if (values.side !== undefined) {
     const result =
       values.side === 'ours'
-        ? await measureOurs(model, passes)
+        ? await measureOurs(run)
         : values.side === 'peer-human'
-          ? await measurePeerHuman(model, passes)
+          ? await measurePeerHuman(run)
           : values.side === 'peer-ocr'
-            ? await measurePeerOcr(passes)
+            ? await measurePeerOcr(run)
             : values.side === 'ours-ocr'
-              ? await measureOursOcrOnly()
+              ? await measureOursOcrOnly(run)
               : undefined;
     if (result === undefined)
       throw new GlassesError('E_USAGE', `glasses bench vision: unknown side "${values.side}"`);
     out(JSON.stringify(result));
     return 0;
   }
-  const images = benchImages();
-  const ours = (await runSide('ours', model, passes)) as OursResult;
-  const human = (await runSide('peer-human', model, passes)) as PeerResult;
-  const gocr = (await runSide('peer-ocr', model, passes)) as PeerResult;
-  const oursOcr = (await runSide('ours-ocr', model, passes)) as PeerResult;
+  const images = benchImages(run.quick);
+  const ours = (await runSide('ours', run)) as OursResult;
+  const human = (await runSide('peer-human', run)) as PeerResult;
+  const gocr = (await runSide('peer-ocr', run)) as PeerResult;
+  const oursOcr = (await runSide('ours-ocr', run)) as PeerResult;
   const ourDetectMs = ours.detector.preprocessMs + ours.detector.inferenceMs + ours.detector.postprocessMs;
   const result = {
     model,
     backend: ours.backend,
     passes,
+    quick: run.quick,
     objectImages: images.objects.length,
     textImages: images.text.length,
     detector: stagesOut(ours.detector),
@@ -281,7 +308,7 @@ export async function benchVision(argv: string[], out: (line: string) => void): 
       .map((v) => v.toFixed(1).padStart(10))
       .join(' ')}`;
   out(
-    `vision benchmark: ${images.objects.length} object photos, ${images.text.length} text images, ${passes} passes after a warm-up, medians (ms per image)`,
+    `vision benchmark: ${images.objects.length} object photos, ${images.text.length} text images, ${passes} passes after a warm-up, medians (ms per image)${run.quick ? ' (--quick: a smoke run, not figures to compare)' : ''}`,
   );
   out(
     `${'stage'.padEnd(26)} ${['decode', 'preprocess', 'inference', 'postproc', 'total'].map((h) => h.padStart(10)).join(' ')}`,

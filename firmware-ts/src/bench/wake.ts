@@ -23,6 +23,13 @@ const THRESHOLD = 0.5;
 const OWN_PHRASE = 'hey_quark';
 const OWN_AUDIO = 'firmware-ts/assets/samples/scenario.wav';
 
+/**
+ * `--quick`, a smoke run of the real code whose figures are not for comparing: the demo audio's first
+ * 40 s (three "hey quark"s, one of them a barge-in) and the peer's warm-up bounded to seconds.
+ */
+const QUICK_OWN_AUDIO_MS = 40_000;
+const QUICK_PEER_WARMUP = { settleMs: 1000, maxMs: 5000 };
+
 interface OwnPhraseResult {
   phrase: string;
   msPerFrame: number;
@@ -36,7 +43,7 @@ interface OwnPhraseResult {
 }
 
 /** What one child process measures. */
-interface SideResult {
+export interface SideResult {
   msPerFrame: number;
   featuresMsPerFrame?: number;
   headsMsPerFrame?: number;
@@ -105,8 +112,9 @@ async function timedPass(
 }
 
 /** The default phrase's two-stage detector over the demo audio, each stage timed. */
-async function measureOwnPhrase(): Promise<OwnPhraseResult> {
-  const { pcm } = await readWavAs16kMono(fromRoot(OWN_AUDIO));
+async function measureOwnPhrase(quick: boolean): Promise<OwnPhraseResult> {
+  const whole = (await readWavAs16kMono(fromRoot(OWN_AUDIO))).pcm;
+  const pcm = quick ? whole.subarray(0, (QUICK_OWN_AUDIO_MS / 1000) * 16_000) : whole;
   const run = await timedPass(OWN_PHRASE, pcm);
   const verifier = run.of('wake-verifier');
   const detections = run.detectionsAtMs.length;
@@ -122,7 +130,7 @@ async function measureOwnPhrase(): Promise<OwnPhraseResult> {
   };
 }
 
-async function measureOurs(): Promise<SideResult> {
+async function measureOurs(quick: boolean): Promise<SideResult> {
   const audio = await loadBenchAudio();
   const run = await timedPass(PHRASE, audio.pcm);
   const lat = latencies(audio.phraseEndsMs, run.detectionsAtMs);
@@ -135,17 +143,18 @@ async function measureOurs(): Promise<SideResult> {
     latenciesMs: lat,
     detected: lat.length,
     phrases: audio.phraseEndsMs.length,
-    own: await measureOwnPhrase(),
+    own: await measureOwnPhrase(quick),
   };
 }
 
-async function measurePeer(): Promise<SideResult> {
+async function measurePeer(quick: boolean): Promise<SideResult> {
   const audio = await loadBenchAudio();
   const { runPeerOpenWakeWord } = await import('./peer-openwakeword.js');
   const result = await runPeerOpenWakeWord({
     pcm: audio.pcm,
     modelsDir: fromRoot(loadConfig({ env: {} }).models.dir),
     heads: [`${PHRASE}_v0.1.onnx`],
+    ...(quick ? { warmUp: QUICK_PEER_WARMUP } : {}),
   });
   // The peer scores each 80 ms chunk; fire on the rising edge, as our detector does.
   const at: number[] = [];
@@ -163,8 +172,13 @@ async function measurePeer(): Promise<SideResult> {
   };
 }
 
-function runChild(side: 'ours' | 'peer'): Promise<SideResult> {
-  return runBenchSide<SideResult>(['wake', '--side', side], side);
+export type WakeSide = 'ours' | 'peer';
+
+/** Measures one side once; a child process of the CLI in the real benchmark. */
+export type RunWakeSide = (side: WakeSide, quick: boolean) => Promise<SideResult>;
+
+function runChild(side: WakeSide, quick: boolean): Promise<SideResult> {
+  return runBenchSide<SideResult>(['wake', '--side', side, ...(quick ? ['--quick'] : [])], side);
 }
 
 interface Summary {
@@ -189,14 +203,22 @@ function summarise(runs: SideResult[]): Summary {
   };
 }
 
-export async function benchWake(argv: string[], out: (line: string) => void): Promise<number> {
+export async function benchWake(
+  argv: string[],
+  out: (line: string) => void,
+  runSide: RunWakeSide = runChild,
+): Promise<number> {
   const { values } = parse('bench wake', argv, {
     json: { type: 'boolean' },
     rounds: { type: 'string' },
+    quick: { type: 'boolean' },
     side: { type: 'string' },
   });
-  if (values.side === 'ours' || values.side === 'peer') {
-    out(JSON.stringify(values.side === 'ours' ? await measureOurs() : await measurePeer()));
+  const quick = values.quick === true;
+  if (values.side !== undefined) {
+    if (values.side !== 'ours' && values.side !== 'peer')
+      throw new GlassesError('E_USAGE', `glasses bench wake: --side ${values.side}: expected ours or peer`);
+    out(JSON.stringify(values.side === 'ours' ? await measureOurs(quick) : await measurePeer(quick)));
     return 0;
   }
   const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
@@ -211,11 +233,11 @@ export async function benchWake(argv: string[], out: (line: string) => void): Pr
   for (let r = 0; r < rounds; r++) {
     // Alternate which side goes first, so neither always runs on a warmer machine.
     if (r % 2 === 0) {
-      ours.push(await runChild('ours'));
-      peer.push(await runChild('peer'));
+      ours.push(await runSide('ours', quick));
+      peer.push(await runSide('peer', quick));
     } else {
-      peer.push(await runChild('peer'));
-      ours.push(await runChild('ours'));
+      peer.push(await runSide('peer', quick));
+      ours.push(await runSide('ours', quick));
     }
   }
   const a = summarise(ours);
@@ -225,6 +247,7 @@ export async function benchWake(argv: string[], out: (line: string) => void): Pr
     audioSeconds: round(audio.seconds, 2),
     frames: ours[0]?.frames ?? 0,
     rounds,
+    quick,
     phrase: PHRASE,
     ...a,
     featuresMsPerFrame: round(median(ours.map((r) => r.featuresMsPerFrame ?? Number.NaN)), 3),
@@ -241,7 +264,7 @@ export async function benchWake(argv: string[], out: (line: string) => void): Pr
   const row = (name: string, s: Summary, f = '', h = ''): string =>
     `${name.padEnd(24)} ${String(s.msPerFrame).padStart(9)} ${f.padStart(9)} ${h.padStart(9)} ${String(s.rtf).padStart(7)} ${String(s.rssMb).padStart(7)} ${String(s.latencyMs).padStart(10)} ${s.detected.padStart(8)}`;
   out(
-    `wake benchmark: ${result.audioSeconds} s of audio (${result.frames} frames of 80 ms), ${rounds} rounds, medians`,
+    `wake benchmark: ${result.audioSeconds} s of audio (${result.frames} frames of 80 ms), ${rounds} rounds, medians${quick ? ' (--quick: a smoke run, not figures to compare)' : ''}`,
   );
   out(
     `${'engine'.padEnd(24)} ${'ms/frame'.padStart(9)} ${'features'.padStart(9)} ${'heads'.padStart(9)} ${'RTF'.padStart(7)} ${'RSS MB'.padStart(7)} ${'latency ms'.padStart(10)} ${'detected'.padStart(8)}`,

@@ -6,9 +6,9 @@ export const benchCommand: Command = {
   name: 'bench',
   summary:
     'benchmarks: `bench wake` (vs openwakeword-js), `bench voice` (reply latency, barge-in, idle CPU), `bench vision` (vs human, ocr-node), `bench cloud` (time added around cloud answers)',
-  usage: `Usage: glasses bench wake [--json] [--rounds N]
+  usage: `Usage: glasses bench wake [--json] [--rounds N] [--quick]
        glasses bench voice [--json] [--rounds N] [--idle-seconds S]
-       glasses bench vision [--json] [--passes N] [--model centernet|nanodet]
+       glasses bench vision [--json] [--passes N] [--model centernet|nanodet] [--quick]
        glasses bench cloud [--json] [--rounds N]
 ${COMMON_USAGE}`,
   async run({ argv, out }) {

@@ -1,16 +1,14 @@
 /**
- * The arm64 bundle runs, and sees what x64 sees: the bundle is built for arm64 (its own node_modules
- * with the arm64 onnxruntime and sharp), unpacked, and ITS `selftest --json` runs under qemu with Node
+ * The arm64 bundle runs, and sees what x64 sees: the run's arm64 bundle (its own node_modules with the
+ * arm64 onnxruntime and sharp; test/helpers/shared-build.ts builds and unpacks it once for every test
+ * file that needs it) runs ITS `selftest --json` under qemu with Node
  * for arm64 (scripts/arm64.ts). Its wake detection, objects and text must equal those of the x64 run
  * from this checkout's dist/. Emulation is slow (minutes), so only the self-test runs there.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle, bundleTopName } from '../../../firmware-ts/src/bundle/build.js';
 import {
   emulationProblems,
   prepareArm64Node,
@@ -19,6 +17,7 @@ import {
 } from '../../../scripts/arm64.js';
 import { SAMPLES_DIR } from '../../../firmware-ts/src/paths.js';
 import { makeAlsaFileDevices } from '../../helpers/alsa.js';
+import { sharedBundle } from '../../helpers/shared-build.js';
 import { glasses, parseSelftest, type CliRun, type SelftestJson } from './cli.js';
 
 /** Scores may differ in the last bits between x64 and arm64 kernels (FMA, summation order). */
@@ -33,11 +32,12 @@ const EMULATED_DEADLINE_MS = 12 * 60_000;
  * photo for the camera (a missing microphone or speaker fails the self-test).
  */
 let DEVICES: NodeJS.ProcessEnv = {};
+/** The file-backed devices' folder (the bundle itself is the run's shared one). */
+const work = mkdtempSync(join(tmpdir(), 'arm64-'));
 
 const problems = await emulationProblems();
 const skipReason = `arm64 emulation is not available here: ${problems.join('; ')}`;
 
-const work = mkdtempSync(join(tmpdir(), 'arm64-'));
 let arm: EmulatedRun;
 let armReport: SelftestJson | undefined;
 let x64: CliRun;
@@ -62,10 +62,9 @@ beforeAll(
       GLASSES_LOG__FORMAT: 'json',
     };
     await prepareArm64Node();
-    const built = await buildBundle({ arch: 'arm64', outDir: work, keyDir: join(work, 'keys') });
-    buildSeconds = built.seconds;
-    await promisify(execFile)('tar', ['-xzf', built.file, '-C', work]);
-    const top = join(work, bundleTopName(built.version, 'arm64'));
+    // The run's arm64 bundle, which the bundle test checks file by file; selftest only reads it.
+    const { build, dir: top } = await sharedBundle('arm64');
+    buildSeconds = build.seconds;
 
     x64 = await glasses(['selftest', '--json', '--log-level', 'warn'], DEVICES);
     x64Report = parseSelftest(x64.stdout);

@@ -2,19 +2,21 @@
  * Real bundles of this repository for both targets: TypeScript compiled, `npm ci` from the registry
  * (the npm cache makes it quick), pruned, signed and packed. Then each is unpacked with GNU tar and
  * checked the way a board would, its native files are checked to be for the right CPU, the x64 one is
- * run, and a second x64 build (through the command) must give the same sha256.
+ * run, and a second x64 build (through the command) must give the same sha256. The first two builds
+ * are the run's shared ones (test/helpers/shared-build.ts), which the arm64 test also uses.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle, type BuildResult } from '../../../firmware-ts/src/bundle/build.js';
+import type { BuildResult } from '../../../firmware-ts/src/bundle/build.js';
 import { elfMachine, ELF_MACHINE } from '../../../firmware-ts/src/bundle/elf.js';
-import { loadOrCreateKeyPair, type BundleManifest } from '../../../firmware-ts/src/bundle/manifest.js';
+import type { BundleManifest } from '../../../firmware-ts/src/bundle/manifest.js';
 import { verifyBundleDir } from '../../../firmware-ts/src/bundle/verify.js';
 import { buildCommand } from '../../../firmware-ts/src/commands/build.js';
 import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
+import { copyBundleDir, replaceFile, sharedBundle, sharedSources } from '../../helpers/shared-build.js';
 import { removeTempDirs, tempDir } from '../../unit/bundle/helpers.js';
 
 afterAll(removeTempDirs);
@@ -49,47 +51,26 @@ function walk(dir: string, rel = ''): string[] {
   });
 }
 
-/** What a build reads from a checkout, copied; node_modules (dev tools, npm cache-backed) linked. */
-function snapshotSources(): string {
-  const root = join(tempDir(), 'src');
-  for (const p of [
-    'package.json',
-    'package-lock.json',
-    'tsconfig.json',
-    'tsconfig.build.json',
-    'tsconfig.bundle.json',
-    'firmware-ts',
-    'models',
-  ])
-    cpSync(join(PACKAGE_ROOT, p), join(root, p), { recursive: true });
-  symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(root, 'node_modules'));
-  return root;
-}
-
 describe('glasses build, for real, both targets', () => {
   const builds = {} as Record<Arch, BuildResult>;
   const dirs = {} as Record<Arch, string>;
-  const seconds = {} as Record<Arch, number>;
   let keyDir: string;
   let publicKeyFile: string;
   let again: { sha256: string; bytes: number; file: string };
   let againSeconds: number;
-  let root: string;
 
   beforeAll(async () => {
-    keyDir = join(tempDir(), 'keys');
-    publicKeyFile = (await loadOrCreateKeyPair(keyDir)).publicKeyFile;
-    // Built from a copy taken now: this working tree may be edited while the test runs, and the
-    // determinism check needs the same sources for both builds.
-    root = snapshotSources();
+    // Built from a copy of the sources taken at the run's first build (this working tree may be edited
+    // while the tests run, and the determinism check needs the same sources for both builds); the
+    // arm64 test uses the same arm64 bundle.
     for (const arch of ARCHES) {
-      const started = Date.now();
-      builds[arch] = await buildBundle({ arch, outDir: join(tempDir(), 'out'), keyDir, root });
-      seconds[arch] = (Date.now() - started) / 1000;
-      const into = tempDir();
-      execFileSync('tar', ['-xzf', builds[arch].file, '-C', into]);
-      dirs[arch] = join(into, `glasses-${VERSION}-linux-${arch}`);
+      const shared = await sharedBundle(arch);
+      builds[arch] = shared.build;
+      dirs[arch] = shared.dir;
+      keyDir = shared.sources.keyDir;
+      publicKeyFile = shared.sources.publicKeyFile;
     }
+    const { root } = await sharedSources();
     // The second build goes through the command, as a user runs it.
     const lines: string[] = [];
     const started = Date.now();
@@ -117,14 +98,14 @@ describe('glasses build, for real, both targets', () => {
     for (const arch of ARCHES) {
       const b = builds[arch];
       process.stderr.write(
-        `bundle ${arch}: ${seconds[arch].toFixed(1)} s, ${mb(b.bytes)} .tar.gz, ${mb(b.unpackedBytes)} unpacked, ` +
+        `bundle ${arch}: ${b.seconds.toFixed(1)} s, ${mb(b.bytes)} .tar.gz, ${mb(b.unpackedBytes)} unpacked, ` +
           `${b.files} files; node_modules ${mb(b.nodeModules.installedBytes)} installed -> ` +
           `${mb(b.nodeModules.finalBytes)} (onnxruntime other platforms -${mb(b.nodeModules.onnxruntimePrunedBytes)}, ` +
           `maps/typings -${mb(b.nodeModules.devFilesPrunedBytes)})\n`,
       );
     }
     process.stderr.write(`bundle x64 again: ${againSeconds.toFixed(1)} s, sha256 ${again.sha256}\n`);
-  }, 600_000);
+  }, 900_000);
 
   it('builds the same x64 bundle twice: same sha256, same size', () => {
     // Which files differ, if any, says whether a source was edited meanwhile or the build is at fault.
@@ -180,22 +161,18 @@ describe('glasses build, for real, both targets', () => {
       expect(ok.code).toBe(0);
       expect(JSON.parse(ok.stdout)).toEqual({ ok: true, version: VERSION, arch, files: builds[arch].files });
 
-      const binding = walk(dir).find((p) => p.endsWith('/onnxruntime_binding.node'))!;
-      const file = join(dir, binding);
-      const original = readFileSync(file);
-      const changed = Buffer.from(original);
+      // The bundle is shared with other test files: the byte is changed in a copy of it.
+      const copy = await copyBundleDir(dir, tempDir());
+      const binding = walk(copy).find((p) => p.endsWith('/onnxruntime_binding.node'))!;
+      const changed = readFileSync(join(copy, binding));
       changed[changed.length >> 1] = changed[changed.length >> 1]! ^ 0xff;
-      writeFileSync(file, changed);
-      try {
-        const bad = await run(['--input-type=module', '-', dir, publicKeyFile], { stdin: verifier });
-        expect(bad.code).toBe(1);
-        expect(JSON.parse(bad.stdout)).toEqual({
-          ok: false,
-          error: `${binding} does not match its sha256 in MANIFEST.json`,
-        });
-      } finally {
-        writeFileSync(file, original);
-      }
+      await replaceFile(join(copy, binding), changed);
+      const bad = await run(['--input-type=module', '-', copy, publicKeyFile], { stdin: verifier });
+      expect(bad.code).toBe(1);
+      expect(JSON.parse(bad.stdout)).toEqual({
+        ok: false,
+        error: `${binding} does not match its sha256 in MANIFEST.json`,
+      });
     });
 
     it(`holds native files for ${arch} only (ELF e_machine ${ELF_MACHINE[arch]}), including onnxruntime and sharp`, async () => {
