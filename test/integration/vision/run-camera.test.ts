@@ -3,11 +3,11 @@
  * --camera IMAGE --json`, with the real wake engine, pocketsphinx, detector, OCR and espeak-ng.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT, SAMPLES_DIR } from '../../../firmware-ts/src/paths.js';
 import type { RunEvent } from '../../../firmware-ts/src/voice-loop/runner.js';
 import { PHOTOS_DIR } from '../../helpers/vision.js';
@@ -15,6 +15,10 @@ import { PHOTOS_DIR } from '../../helpers/vision.js';
 const CLI = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
 const SPEECH = join(PACKAGE_ROOT, 'test', 'fixtures', 'generated', 'speech', 'commands');
 const dir = mkdtempSync(join(tmpdir(), 'run-camera-'));
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /**
  * The default wake phrase ("hey quark") then each command, as one WAV; 8 s between requests, so the
