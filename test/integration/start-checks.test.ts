@@ -3,19 +3,12 @@
  * adapters main.ts builds for the loop, and an ALSA playback device backed by a file; and what the
  * built CLI's health report says of them.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TOOLS } from '../../firmware-ts/src/board/doctor.js';
+import { pathWithout } from '../helpers/tools-path.js';
+
 import { loadConfig } from '../../firmware-ts/src/config.js';
 import type { HealthReport } from '../../firmware-ts/src/health.js';
 import { silentLogger } from '../../firmware-ts/src/log.js';
@@ -77,22 +70,6 @@ describe('start checks on the real tools', () => {
   });
 });
 
-/** A PATH with every program the runtime runs but `without`. */
-function pathWithout(name: string, ...without: string[]): string {
-  const bin = join(dir, name);
-  mkdirSync(bin);
-  for (const t of TOOLS.filter((x) => !without.includes(x.binary))) {
-    const found = (process.env.PATH ?? '')
-      .split(delimiter)
-      .map((d) => join(d, t.binary))
-      .find((f) => existsSync(f));
-    if (found === undefined)
-      throw new Error(`${t.binary} is not installed here (scripts/setup.sh installs it)`);
-    symlinkSync(found, join(bin, t.binary));
-  }
-  return bin;
-}
-
 describe('the health report of glasses run', () => {
   async function runWithHealth(name: string, env: NodeJS.ProcessEnv): Promise<HealthReport> {
     const file = join(dir, name, 'health.json');
@@ -125,7 +102,7 @@ describe('the health report of glasses run', () => {
 
   it('without pocketsphinx and espeak-ng on PATH: both fail with their codes, and it is not ok', async () => {
     const report = await runWithHealth('no-tools', {
-      PATH: pathWithout('bin-neither', 'pocketsphinx_continuous', 'espeak-ng'),
+      PATH: pathWithout(join(dir, 'bin-neither'), 'pocketsphinx_continuous', 'espeak-ng'),
     });
     expect(report.ok).toBe(false);
     expect(report.speech).toMatchObject({ checked: true, ok: false, code: 'E_TTS_FAILED' });

@@ -2,19 +2,11 @@
  * `glasses doctor` through the built CLI on this machine: the real arecord/aplay (through ALSA devices
  * backed by files, and names ALSA does not know), /proc, statfs, PATH and the model files.
  */
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pathWithout } from '../../helpers/tools-path.js';
 import type { DoctorRow } from '../../../firmware-ts/src/board/doctor.js';
 import { TOOLS } from '../../../firmware-ts/src/board/doctor.js';
 import { PACKAGE_ROOT, SAMPLES_DIR } from '../../../firmware-ts/src/paths.js';
@@ -42,15 +34,6 @@ beforeAll(async () => {
     GLASSES_CAMERA__DEVICE: join(SAMPLES_DIR, 'camera', '1-fruits.jpg'),
   };
 });
-
-function onPath(name: string): string {
-  const found = (process.env.PATH ?? '')
-    .split(delimiter)
-    .map((d) => join(d, name))
-    .find((f) => existsSync(f));
-  if (found === undefined) throw new Error(`${name} is not installed here (scripts/setup.sh installs it)`);
-  return found;
-}
 
 function row(report: DoctorJson, check: string): DoctorRow {
   const r = report.checks.find((c) => c.check === check);
@@ -111,10 +94,7 @@ describe('glasses doctor', () => {
     if (existsSync('/dev/video0')) ctx.skip('this machine has a /dev/video0');
     const { GLASSES_CAMERA__DEVICE: _camera, ...noCamera } = present;
     // Every tool but ffmpeg, which only the camera needs.
-    const bin = join(dir, 'bin-no-ffmpeg');
-    mkdirSync(bin);
-    for (const t of TOOLS.filter((x) => x.name !== 'ffmpeg'))
-      symlinkSync(onPath(t.binary), join(bin, t.binary));
+    const bin = pathWithout(join(dir, 'bin-no-ffmpeg'), 'ffmpeg');
     const r = await glasses(['doctor', '--json'], { ...noCamera, PATH: bin });
     const report = JSON.parse(r.stdout) as DoctorJson;
     expect(row(report, 'camera')).toMatchObject({ result: 'warn' });
@@ -140,10 +120,7 @@ describe('glasses doctor', () => {
 
   it('a program missing from PATH is named with its Debian package', async () => {
     // A PATH with every tool the runtime runs but espeak-ng.
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    for (const t of TOOLS.filter((x) => x.name !== 'espeak-ng'))
-      symlinkSync(onPath(t.binary), join(bin, t.binary));
+    const bin = pathWithout(join(dir, 'bin'), 'espeak-ng');
     const r = await glasses(['doctor', '--json'], { ...present, PATH: bin });
     const report = JSON.parse(r.stdout) as DoctorJson;
     expect(row(report, 'tool espeak-ng')).toEqual({

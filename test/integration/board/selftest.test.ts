@@ -3,23 +3,13 @@
  * bundled samples, the real espeak-ng and pocketsphinx, and the real arecord/aplay paths through ALSA
  * devices backed by files.
  */
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pathWithout } from '../../helpers/tools-path.js';
 import { readWavAs16kMono } from '../../../firmware-ts/src/audio/wav.js';
-import { TOOLS } from '../../../firmware-ts/src/board/doctor.js';
+
 import { PACKAGE_ROOT, SAMPLES_DIR } from '../../../firmware-ts/src/paths.js';
 import { makeAlsaFileDevices } from '../../helpers/alsa.js';
 import { glasses, type CliRun, type SelftestJson } from './cli.js';
@@ -47,25 +37,6 @@ beforeAll(async () => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function onPath(name: string): string {
-  const found = (process.env.PATH ?? '')
-    .split(delimiter)
-    .map((d) => join(d, name))
-    .find((f) => existsSync(f));
-  if (found === undefined) throw new Error(`${name} is not installed here (scripts/setup.sh installs it)`);
-  return found;
-}
-
-/** A PATH with every program the runtime runs but `without`. */
-function pathWithout(name: string, ...without: string[]): string {
-  const bin = join(dir, name);
-  mkdirSync(bin);
-  for (const t of TOOLS.filter((x) => !without.includes(x.binary))) {
-    symlinkSync(onPath(t.binary), join(bin, t.binary));
-  }
-  return bin;
-}
 
 describe('glasses selftest', () => {
   it('passes the models, the pipeline and speech, and fails the configured devices that are not there', () => {
@@ -115,7 +86,7 @@ describe('glasses selftest', () => {
     };
     const neither = await glasses(['selftest', '--json', '--log-level', 'warn'], {
       ...withDevices,
-      PATH: pathWithout('bin-neither', 'pocketsphinx_continuous', 'espeak-ng'),
+      PATH: pathWithout(join(dir, 'bin-neither'), 'pocketsphinx_continuous', 'espeak-ng'),
     });
     const report = JSON.parse(neither.stdout) as SelftestJson;
     expect(neither.code).toBe(1);
@@ -132,7 +103,7 @@ describe('glasses selftest', () => {
 
     const noDecoder = await glasses(['selftest', '--json', '--log-level', 'warn'], {
       ...withDevices,
-      PATH: pathWithout('bin-no-decoder', 'pocketsphinx_continuous'),
+      PATH: pathWithout(join(dir, 'bin-no-decoder'), 'pocketsphinx_continuous'),
     });
     const heard = JSON.parse(noDecoder.stdout) as SelftestJson;
     expect(noDecoder.code).toBe(1);
