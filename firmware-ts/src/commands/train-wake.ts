@@ -14,6 +14,7 @@ import {
 } from '../models/manifest.js';
 import { createOnnxLoader, openModels, useTfjsBackend } from '../main.js';
 import { fromRoot, PACKAGE_LICENCE, PACKAGE_ROOT, PACKAGE_VERSION } from '../paths.js';
+import { ENSEMBLE_HEADS, MAX_ENSEMBLE_HEADS } from '../wake-train/train/ensemble.js';
 import type { HeadSummary } from '../wake-train/train/report.js';
 import {
   boot,
@@ -30,7 +31,7 @@ const NAME = /^[a-z0-9_]+$/;
 export const trainWakeCommand: Command = {
   name: 'train-wake',
   summary: 'train our own wake head for a phrase: data, features, training, ONNX export, DET report',
-  usage: `Usage: glasses train-wake --phrase "hey quark" [--name hey_quark] [--smoke] [--seed N] [--out DIR] [--json]
+  usage: `Usage: glasses train-wake --phrase "hey quark" [--name hey_quark] [--smoke] [--seed N] [--heads K] [--out DIR] [--json]
 
 Generates (or reuses, from .cache/wake-data/) training audio for the phrase from espeak-ng (English
 and other languages' voices), flite and festival, augmented by sox and in code (formant warping,
@@ -47,6 +48,8 @@ Options:
   --name NAME      manifest name and file stem (default: the words joined by _, e.g. hey_quark)
   --smoke          a small data set and short training, for CI (under 2 minutes)
   --seed N         seed for the data, the initial weights and the batch order (default 1)
+  --heads K        heads trained from seeds N, N+1, ... whose logits the exported model averages
+                   (default ${ENSEMBLE_HEADS.full}, ${ENSEMBLE_HEADS.smoke} with --smoke; at most ${MAX_ENSEMBLE_HEADS})
   --out DIR        where the model, report and DET picture go (default: config models.dir)
   --json           print one JSON object: the summary and the manifest entry
 ${COMMON_USAGE}`,
@@ -57,6 +60,7 @@ ${COMMON_USAGE}`,
       name: { type: 'string' },
       smoke: { type: 'boolean' },
       seed: { type: 'string' },
+      heads: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
     });
@@ -72,6 +76,11 @@ ${COMMON_USAGE}`,
     const name = values.name ?? phrase.replace(/'/g, '').replace(/ /g, '_');
     if (!NAME.test(name)) throw usage(`--name ${name}: lower-case letters, digits and _ only`);
     const seed = numberFlag('train-wake', 'seed', values.seed, { integer: true, max: 0xffffffff }) ?? 1;
+    const heads = numberFlag('train-wake', 'heads', values.heads, {
+      integer: true,
+      min: 1,
+      max: MAX_ENSEMBLE_HEADS,
+    });
 
     const { config, log } = boot(values);
     const outDir = values.out === undefined ? fromRoot(config.models.dir) : fromRoot(values.out);
@@ -116,6 +125,7 @@ ${COMMON_USAGE}`,
             phrase,
             name,
             seed,
+            ...(heads === undefined ? {} : { heads }),
             size: values.smoke === true ? 'smoke' : 'full',
             outDir,
             sourcePath: relative(PACKAGE_ROOT, join(outDir, `${name}.onnx`)),

@@ -107,7 +107,7 @@ describe('glasses train-wake --smoke', () => {
       licence: 'UNLICENSED',
       source: { package: 'glasses-runtime' },
     });
-    expect(report.training.epochs.length).toBeGreaterThan(0);
+    expect(report.training.heads[0]?.epochs.length).toBeGreaterThan(0);
     expect(report.data.splits.test.positiveClips).toBeGreaterThan(0);
   });
 

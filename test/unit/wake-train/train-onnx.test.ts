@@ -163,3 +163,78 @@ describe('an exported full-size head', () => {
     });
   });
 });
+
+describe('an exported ensemble of heads', () => {
+  const TINY_B: HeadWeights = {
+    ...TINY,
+    w1: TINY.w1.map((v, i) => v * (i % 2 === 0 ? -1 : 0.5)),
+    b3: f(-0.7),
+  };
+  const TINY_C: HeadWeights = { ...TINY, w3: f(-1, 1.5, 2), b3: f(0.1) };
+  const logit = (p: number): number => Math.log(p / (1 - p));
+
+  it('is sigmoid of the mean of the heads’ logits, computed by hand', async () => {
+    const heads = [TINY, TINY_B, TINY_C];
+    const bytes = exportHeadOnnx(heads, { inputName: 'in', outputName: 'out', producerVersion: 'test' });
+    const session = await ort.InferenceSession.create(bytes);
+    for (const x of [
+      [0, 0, 0, 0],
+      [1, 2, -1, 0.5],
+      [-3, 0.25, 4, -2],
+    ]) {
+      const mean = heads.reduce((s, w) => s + logit(byHand(w, x)), 0) / heads.length;
+      const r = await session.run({ in: new ort.Tensor('float32', Float32Array.from(x), [1, 2, 2]) });
+      expect((r.out!.data as Float32Array)[0]).toBeCloseTo(1 / (1 + Math.exp(-mean)), 5);
+      // Not any one head's score: the average is what runs.
+      for (const w of heads) expect(Math.abs(byHand(w, x) - 1 / (1 + Math.exp(-mean)))).toBeGreaterThan(1e-3);
+    }
+    await session.release();
+  });
+
+  it('of one head is the plain head’s file, byte for byte', () => {
+    const options = { inputName: 'in', outputName: 'out', producerVersion: 'test' };
+    expect(
+      Buffer.from(exportHeadOnnx([TINY], options)).equals(Buffer.from(exportHeadOnnx(TINY, options))),
+    ).toBe(true);
+  });
+
+  it('of full-size heads agrees with HeadEnsemble in TF.js within the export tolerance', async () => {
+    const { HeadEnsemble } = await import('../../../firmware-ts/src/wake-train/train/ensemble.js');
+    const { VERIFY_TOLERANCE } = await import('../../../firmware-ts/src/wake-train/train/export.js');
+    const standardise = {
+      mean: Float32Array.from({ length: 96 }, (_, i) => i / 10),
+      scale: Float32Array.from({ length: 96 }, (_, i) => 1 / (1 + i / 50)),
+    };
+    const weights = [7, 8, 9].map((seed) => initHeadWeights(WAKE_HEAD_SHAPE, seed, standardise));
+    const exported = await writeHeadOnnx(weights, {
+      name: 'test_ensemble',
+      phrase: 'hey test',
+      outDir: dir,
+      packageVersion: '0.0.0',
+      licence: 'UNLICENSED',
+      sourcePath: 'models/test_ensemble.onnx',
+      threshold: 0.9,
+      metadata: { heads: '3' },
+    });
+    const model = await createOnnxLoader({ modelsDir: dir })(exported.entry);
+    const ensemble = new HeadEnsemble(weights.map((w) => new TfHead(w, 1e-3)));
+    const n = 48;
+    const x = Float32Array.from({ length: n * 1536 }, (_, i) => Math.cos(i * 0.29) * 3);
+    const reference = await ensemble.predict(x, n);
+    const single = await ensemble.heads[0]!.predict(x, n);
+    let maxDiff = 0;
+    let fromSingle = 0;
+    for (let i = 0; i < n; i++) {
+      const [score] = await runSingle(model, {
+        data: x.subarray(i * 1536, (i + 1) * 1536),
+        dims: [1, 16, 96],
+      });
+      maxDiff = Math.max(maxDiff, Math.abs(score! - reference[i]!));
+      fromSingle = Math.max(fromSingle, Math.abs(score! - single[i]!));
+    }
+    expect(maxDiff).toBeLessThanOrEqual(VERIFY_TOLERANCE);
+    expect(fromSingle).toBeGreaterThan(0.01);
+    ensemble.dispose();
+    await model.release();
+  });
+});

@@ -18,7 +18,7 @@ import { WakeTrainError } from './errors.js';
 import { modelScorer } from './evaluate.js';
 import type { HeadWeights } from './head.js';
 import { exportHeadOnnx, PRETRAINED_IO_NAMES } from './onnx-head.js';
-import type { TfHead } from './tfjs-head.js';
+import type { WindowPredictor } from './ensemble.js';
 import { scoreRows } from './trainer.js';
 
 /** The bound on |ONNX - TF.js| for any validation window. */
@@ -46,7 +46,10 @@ export interface Exported {
   entry: ModelEntry;
 }
 
-export async function writeHeadOnnx(weights: HeadWeights, options: ExportOptions): Promise<Exported> {
+export async function writeHeadOnnx(
+  weights: HeadWeights | readonly HeadWeights[],
+  options: ExportOptions,
+): Promise<Exported> {
   const bytes = exportHeadOnnx(weights, {
     ...PRETRAINED_IO_NAMES,
     producerVersion: options.packageVersion,
@@ -93,7 +96,7 @@ export interface Verification {
  * more than the tolerance.
  */
 export async function verifyExport(
-  head: TfHead,
+  head: WindowPredictor,
   onnx: InferenceModel,
   store: EmbeddingStore,
   rows: Uint32Array,

@@ -23,7 +23,14 @@ import { labelWindows, POSITIVE_AFTER_END_MS, type LabelledSplit, type Split } f
 import type { ProgressSink } from './progress.js';
 import { forReport, splitCounts, type HeadEvaluation, type TrainReport } from './report.js';
 import { THRESHOLD_RULE } from './threshold.js';
-import { trainHead, TRAIN_PRESETS, type TrainConfig } from './trainer.js';
+import {
+  trainHead,
+  TRAIN_PRESETS,
+  type TrainConfig,
+  type TrainProgress,
+  type TrainResult,
+} from './trainer.js';
+import { ENSEMBLE_HEADS, HeadEnsemble, MAX_ENSEMBLE_HEADS, type WindowPredictor } from './ensemble.js';
 import type { TfHead } from './tfjs-head.js';
 import { combinedScorer, stage1Threshold, STAGE1_MAX_FRR, STAGE1_RULE, trainVerifier } from './verifier.js';
 
@@ -49,6 +56,8 @@ export interface TrainWakeOptions {
   /** Overrides of the data plan and training settings (tests). */
   dataPlan?: Partial<SizePlan>;
   train?: Partial<Omit<TrainConfig, 'seed'>>;
+  /** Heads trained from seeds seed, seed + 1, ..., averaged (ensemble.ts); default ENSEMBLE_HEADS[size]. */
+  heads?: number;
 }
 
 export interface TrainWakeDeps {
@@ -133,27 +142,38 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
     'training',
     `${labelled.train.positives.rows.length} positive and ${labelled.train.negatives.rows.length} negative windows`,
   );
-  let trained;
+  const headCount = options.heads ?? ENSEMBLE_HEADS[options.size];
+  if (!Number.isInteger(headCount) || headCount < 1 || headCount > MAX_ENSEMBLE_HEADS)
+    throw new WakeTrainError(
+      'E_WAKE_TRAIN',
+      `${options.name}: heads must be 1 to ${MAX_ENSEMBLE_HEADS}, not ${headCount}`,
+      { details: { heads: headCount } },
+    );
+  const trainedHeads: { seed: number; result: TrainResult }[] = [];
   try {
-    trained = await trainHead(store, labelled.train, config, {
-      onProgress: (p) => {
-        progress.update(p.step, p.steps, 'steps', `round ${p.round}, loss ${p.loss.toFixed(4)}`);
-      },
-      ...(signal === undefined ? {} : { signal }),
-    });
-  } catch (err) {
-    // The trainer's own coded error (it diverged), with the head's name in front.
-    if (err instanceof WakeTrainError && err.code === 'E_WAKE_TRAIN') {
-      throw new WakeTrainError('E_WAKE_TRAIN', `${options.name}: ${err.message}`, {
-        details: { ...err.details },
-        cause: err,
+    for (let k = 0; k < headCount; k++) {
+      const seed = (options.seed + k) >>> 0;
+      const result = await trainOne(options, store, labelled.train, { ...config, seed }, (p) => {
+        progress.update(
+          p.step,
+          p.steps,
+          'steps',
+          `${headCount > 1 ? `head ${k + 1} of ${headCount}, ` : ''}round ${p.round}, loss ${p.loss.toFixed(4)}`,
+        );
       });
+      trainedHeads.push({ seed, result });
     }
+  } catch (err) {
+    for (const t of trainedHeads) t.result.head.dispose();
     throw err;
   }
-  const head = trained.head;
+  const head = new HeadEnsemble(trainedHeads.map((t) => t.result.head));
   seconds.training = lap(t);
-  progress.done(`loss ${trained.epochs[trained.epochs.length - 1]?.loss.toFixed(4) ?? '?'}`);
+  progress.done(
+    trainedHeads
+      .map((t) => `loss ${t.result.epochs[t.result.epochs.length - 1]?.loss.toFixed(4) ?? '?'}`)
+      .join(', '),
+  );
 
   let verifierHead: TfHead | undefined;
   try {
@@ -214,6 +234,7 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
     const metadata = {
       phrase: options.phrase,
       seed: String(options.seed),
+      heads: String(headCount),
       data: `${options.size} seed ${options.seed} generator v${index.version}`,
     };
     const common = {
@@ -242,7 +263,7 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
         })
       : undefined;
     const valRows = allWindowRows(index, store, 'val');
-    const check = async (model: TfHead, file: typeof exported): Promise<Verification> => {
+    const check = async (model: WindowPredictor, file: typeof exported): Promise<Verification> => {
       const onnx = await loadExported(deps.loadHead, file);
       try {
         return await verifyExport(model, onnx, store, valRows, {
@@ -296,7 +317,14 @@ export async function trainWake(options: TrainWakeOptions, deps: TrainWakeDeps):
         positiveWindows: `positive clips: the windows scored from the phrase end to ${POSITIVE_AFTER_END_MS} ms after it; the rest of the clip is not trained on`,
         negativeWindows: `every window of every negative clip (the first ${FIRST_SCORED_FRAME - 1} frames excepted, as the detector skips them), weighted by the clip's weight`,
       },
-      training: { config, rounds: trained.rounds, epochs: trained.epochs },
+      training: {
+        config,
+        heads: trainedHeads.map((t) => ({
+          seed: t.seed,
+          rounds: t.result.rounds,
+          epochs: t.result.epochs,
+        })),
+      },
       thresholdRule: THRESHOLD_RULE,
       refractoryMs: options.refractoryMs,
       head: forReport(ours),
@@ -399,5 +427,30 @@ function checkSplits(index: WakeDataIndex, labelled: Record<Split, LabelledSplit
         { details: { split } },
       );
     }
+  }
+}
+
+/** One head, its divergence reported with the detector's name in front. */
+async function trainOne(
+  options: TrainWakeOptions,
+  store: EmbeddingStore,
+  train: LabelledSplit,
+  config: TrainConfig,
+  onProgress: (p: TrainProgress) => void,
+): Promise<TrainResult> {
+  try {
+    return await trainHead(store, train, config, {
+      onProgress,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  } catch (err) {
+    // The trainer's own coded error (it diverged), with the head's name in front.
+    if (err instanceof WakeTrainError && err.code === 'E_WAKE_TRAIN') {
+      throw new WakeTrainError('E_WAKE_TRAIN', `${options.name}: ${err.message}`, {
+        details: { ...err.details, seed: config.seed },
+        cause: err,
+      });
+    }
+    throw err;
   }
 }

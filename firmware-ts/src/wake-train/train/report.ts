@@ -87,7 +87,11 @@ export interface TrainReport {
   };
   features: { cacheKey: string; cached: boolean };
   labels: { positiveWindows: string; negativeWindows: string };
-  training: { config: TrainConfig; rounds: RoundRecord[]; epochs: EpochRecord[] };
+  /** Each head of the detector (ensemble.ts: their logits averaged), from its own seed. */
+  training: {
+    config: TrainConfig;
+    heads: { seed: number; rounds: RoundRecord[]; epochs: EpochRecord[] }[];
+  };
   thresholdRule: string;
   refractoryMs: number;
   head: HeadEvaluation;

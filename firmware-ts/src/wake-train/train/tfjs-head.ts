@@ -140,13 +140,27 @@ export class TfHead {
   }
 
   /** Scores (sigmoid outputs) of `count` windows, computed in chunks. */
-  async predict(x: Float32Array, count: number, chunk = 4096): Promise<Float32Array> {
+  predict(x: Float32Array, count: number, chunk = 4096): Promise<Float32Array> {
+    return this.run(x, count, chunk, (z) => tf.sigmoid(z));
+  }
+
+  /** The last layer's outputs before the sigmoid: what an ensemble of heads averages. */
+  logits(x: Float32Array, count: number, chunk = 4096): Promise<Float32Array> {
+    return this.run(x, count, chunk, (z) => z);
+  }
+
+  private async run(
+    x: Float32Array,
+    count: number,
+    chunk: number,
+    last: (logits: tf.Tensor2D) => tf.Tensor2D,
+  ): Promise<Float32Array> {
     const size = inputSize(this.shape);
     const out = new Float32Array(count);
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);
       const scores = tf.tidy(() =>
-        tf.sigmoid(this.forward(this.input(x.subarray(start * size, (start + n) * size), n)).logits),
+        last(this.forward(this.input(x.subarray(start * size, (start + n) * size), n)).logits),
       );
       out.set(await scores.data(), start);
       scores.dispose();

@@ -17,6 +17,7 @@ import { WakeTrainError } from './errors.js';
 import { initHeadWeights, standardisation, WAKE_HEAD_SHAPE } from './head.js';
 import type { WindowSet } from './labels.js';
 import { deriveSeed, sampleIndices, seededRandom, shuffleInPlace } from './random.js';
+import type { WindowPredictor } from './ensemble.js';
 import { TfHead } from './tfjs-head.js';
 
 export interface TrainConfig {
@@ -109,7 +110,7 @@ export interface TrainResult {
 
 /** Scores the windows starting at `rows` with the head, in chunks. */
 export async function scoreRows(
-  head: TfHead,
+  head: WindowPredictor,
   store: EmbeddingStore,
   rows: Uint32Array,
   chunk = 4096,

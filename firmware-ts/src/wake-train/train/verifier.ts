@@ -19,7 +19,7 @@ import type { LabelledSplit, WindowSet } from './labels.js';
 import { deriveSeed, sampleIndices, seededRandom } from './random.js';
 import { logit, sigmoid } from './threshold.js';
 import { scoreRows, trainHead, type TrainConfig, type TrainResult } from './trainer.js';
-import type { TfHead } from './tfjs-head.js';
+import type { WindowPredictor } from './ensemble.js';
 import type { WindowScorer } from './evaluate.js';
 import type { DetPoint } from '../det.js';
 
@@ -54,7 +54,7 @@ export interface VerifierTraining {
 export async function trainVerifier(
   store: EmbeddingStore,
   train: LabelledSplit,
-  stage1: TfHead,
+  stage1: WindowPredictor,
   threshold1: number,
   config: TrainConfig,
   hooks: Parameters<typeof trainHead>[3] = {},
