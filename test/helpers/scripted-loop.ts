@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { AudioChunk } from '../../firmware-ts/src/audio/chunk.js';
 import { RealClock, SimulatedClock } from '../../firmware-ts/src/hal/clock.js';
 import type { Mic } from '../../firmware-ts/src/hal/mic.js';
+import type { Speaker } from '../../firmware-ts/src/hal/speaker.js';
 import { TimelineSpeaker } from '../../firmware-ts/src/hal/timeline-speaker.js';
 import { silentLogger, type Log } from '../../firmware-ts/src/log.js';
 import type { Intent } from '../../firmware-ts/src/speech/intents.js';
@@ -30,6 +31,7 @@ import {
   OfflineAnswerSource,
   type AnswerSource,
   type OrdersPort,
+  type VisionPort,
 } from '../../firmware-ts/src/voice-loop/ports.js';
 import { Responder } from '../../firmware-ts/src/voice-loop/responder.js';
 import { VoiceLoopRunner, type RunEvent } from '../../firmware-ts/src/voice-loop/runner.js';
@@ -78,6 +80,13 @@ export interface ScriptOptions {
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   log?: Log;
+  vision?: VisionPort;
+  /** What goes wrong: the recogniser on a cue's words, synthesis of a text, or every playback. */
+  faults?: {
+    recognize?: (words: string) => Error | undefined;
+    synthesize?: (text: string) => Error | undefined;
+    play?: () => Error | undefined;
+  };
 }
 
 function silenceMic(durationMs: number): Mic {
@@ -151,11 +160,16 @@ class ScriptedEndpointer {
 }
 
 class ScriptedRecognizer {
-  constructor(private readonly cues: readonly Cue[]) {}
+  constructor(
+    private readonly cues: readonly Cue[],
+    private readonly fault?: (words: string) => Error | undefined,
+  ) {}
 
   recognize(pcm: Int16Array): Promise<Recognition> {
     const cue = this.cues[pcm[0] ?? -1];
     if (cue === undefined || 'wake' in cue) throw new Error(`no spoken cue ${pcm[0]}`);
+    const failure = this.fault?.(cue.words);
+    if (failure !== undefined) return Promise.reject(failure);
     return Promise.resolve({
       transcript: cue.words,
       intent: cue.intent,
@@ -171,17 +185,31 @@ export async function runScript(cues: readonly Cue[], options: ScriptOptions): P
   const clock = options.clock ?? new SimulatedClock();
   const log = options.log ?? silentLogger();
   const work = new Work();
-  const speaker = new TimelineSpeaker(join(mkdtempSync(join(tmpdir(), 'scripted-loop-')), 'said.wav'), clock);
+  const timeline = new TimelineSpeaker(
+    join(mkdtempSync(join(tmpdir(), 'scripted-loop-')), 'said.wav'),
+    clock,
+  );
+  const faults = options.faults ?? {};
+  const speaker: Speaker = {
+    name: timeline.name,
+    play: (chunks, signal) => {
+      const failure = faults.play?.();
+      return failure === undefined ? timeline.play(chunks, signal) : Promise.reject(failure);
+    },
+    close: () => timeline.close(),
+  };
   const voice = new Voice({
     synthesizer: {
       synthesize: (text) =>
         work.track(
-          Promise.resolve({
-            pcm: new Int16Array(Math.round((text.length * MS_PER_CHAR * 16000) / 1000)),
-            sampleRateHz: 16000,
-            channels: 1,
-            tsMs: 0,
-          }),
+          faults.synthesize?.(text) !== undefined
+            ? Promise.reject(faults.synthesize(text) as Error)
+            : Promise.resolve({
+                pcm: new Int16Array(Math.round((text.length * MS_PER_CHAR * 16000) / 1000)),
+                sampleRateHz: 16000,
+                channels: 1,
+                tsMs: 0,
+              }),
         ),
     },
     speaker,
@@ -192,7 +220,7 @@ export async function runScript(cues: readonly Cue[], options: ScriptOptions): P
     now: () => new Date(2025, 2, 1, 12, 0, 0),
     battery: { percent: () => Promise.resolve(undefined) },
     volume: voice,
-    vision: new NoVision(),
+    vision: options.vision ?? new NoVision(),
     orders: options.orders ?? new NoOrders(),
     offers: new OfferDialogue({ clock, confirmWindowMs: options.confirmWindowMs ?? 8000, log }),
   });
@@ -205,7 +233,7 @@ export async function runScript(cues: readonly Cue[], options: ScriptOptions): P
     phraseWords: { [PHRASE]: PHRASE_WORDS },
     endpointer: new ScriptedEndpointer(cues),
     silences: { shortMs: 300, longMs: 900 },
-    recognizer: new ScriptedRecognizer(cues),
+    recognizer: new ScriptedRecognizer(cues, faults.recognize),
     voice,
     responder,
     answers: options.answers ?? new OfflineAnswerSource(),

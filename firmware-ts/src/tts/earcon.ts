@@ -13,10 +13,23 @@
 import type { AudioChunk } from '../audio/chunk.js';
 
 const PEAK = 0.3;
-const TOTAL_MS = 150;
-const TONES: readonly { hz: number; startMs: number; endMs: number }[] = [
+interface Tone {
+  hz: number;
+  startMs: number;
+  endMs: number;
+}
+const TONES: readonly Tone[] = [
   { hz: 880, startMs: 0, endMs: 85 },
-  { hz: 1318.51, startMs: 55, endMs: TOTAL_MS },
+  { hz: 1318.51, startMs: 55, endMs: 150 },
+];
+/**
+ * "That did not work", for when the glasses cannot say so (the synthesiser itself failed): the same
+ * kind of chime falling a fourth, E5 (659.3 Hz) then B4 (493.9 Hz), and slower. A falling interval
+ * reads as "no"; B4 is still well above where a temple speaker fades.
+ */
+const FAILURE_TONES: readonly Tone[] = [
+  { hz: 659.26, startMs: 0, endMs: 140 },
+  { hz: 493.88, startMs: 110, endMs: 320 },
 ];
 // The rise is short so the tone sounds struck; the long fall is the chime's ring.
 const ATTACK_MS = 8;
@@ -29,9 +42,19 @@ function envelope(t: number, length: number): number {
 }
 
 export function earcon(sampleRateHz = 16000): AudioChunk {
-  const n = Math.round((TOTAL_MS / 1000) * sampleRateHz);
+  return chime(TONES, sampleRateHz);
+}
+
+/** The failure tone: played when a turn failed and not even the spoken fallback can be made. */
+export function failureTone(sampleRateHz = 16000): AudioChunk {
+  return chime(FAILURE_TONES, sampleRateHz);
+}
+
+function chime(tones: readonly Tone[], sampleRateHz: number): AudioChunk {
+  const totalMs = Math.max(...tones.map((t) => t.endMs));
+  const n = Math.round((totalMs / 1000) * sampleRateHz);
   const mix = new Float64Array(n);
-  for (const tone of TONES) {
+  for (const tone of tones) {
     const length = tone.endMs - tone.startMs;
     for (let i = 0; i < n; i++) {
       const tMs = (i / sampleRateHz) * 1000 - tone.startMs;

@@ -211,6 +211,14 @@ export class Voice {
   }
 
   /**
+   * A sentence synthesised ahead, to be played later by `play` without the synthesiser (the fallback
+   * the loop keeps for when synthesis fails).
+   */
+  render(text: string, signal: AbortSignal): Promise<AudioChunk> {
+    return this.options.synthesizer.synthesize(text, signal);
+  }
+
+  /**
    * Plays a ready chunk (the earcon) at the current volume. Like `say`, resolves rather than rejects
    * when `signal` aborts: a barge-in over the chime is not a failure.
    */

@@ -2,11 +2,17 @@
  * Executes the machine's effects: the earcon, capture, timers, recognition, answers and speech. Each
  * async effect runs with its turn's AbortSignal, so barge-in, "stop" or the run's stop signal stops
  * all of a turn's work at once; what it finds goes back to the machine through `dispatch`.
+ *
+ * A turn's work that fails is reported (an `error` event) and handed to the machine as `failed`,
+ * which ends the turn in a short spoken fallback: said as any prompt, or, when the synthesiser is
+ * what failed, played from audio made at start (or a failure tone when even that could not be made);
+ * when the speaker is what failed nothing can be heard, and the turn just ends.
  */
+import type { AudioChunk } from '../audio/chunk.js';
 import { isGlassesError, messageOf, type ErrorCode } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CommandRecognizer } from '../speech/recognizer.js';
-import { earcon } from '../tts/earcon.js';
+import { earcon, failureTone } from '../tts/earcon.js';
 import type { Voice } from '../tts/voice.js';
 import type { ReplyLatency } from './latency.js';
 import type { Command, Effect, LoopEvent, LoopTimings, Prompt, TimerName } from './machine.js';
@@ -21,12 +27,23 @@ import type { Work } from './work.js';
 const PROMPTS: Record<Prompt, string> = {
   'no-speech': "I didn't hear anything.",
   'too-long': "Sorry, that was too long for me. Let's start again.",
+  failed: "Sorry, that didn't work. Please try again.",
 };
+
+/** What failed, which decides how the fallback can still be heard. */
+type FailureKind = 'synthesis' | 'playback' | 'other';
+
+function failureKind(code: ErrorCode): FailureKind {
+  if (code === 'E_TTS_FAILED') return 'synthesis';
+  if (code === 'E_SPEAKER_OPEN' || code === 'E_SPEAKER_FAILED') return 'playback';
+  return 'other';
+}
 
 export interface EffectsDeps {
   endpointer: Pick<UtteranceEndpointer, 'begin' | 'cancel'>;
   recognizer: CommandRecognizer;
-  voice: Pick<Voice, 'say' | 'play'>;
+  /** `render` makes the fallback's audio ahead; without it a failed synthesiser gives the failure tone. */
+  voice: Pick<Voice, 'say' | 'play'> & Partial<Pick<Voice, 'render'>>;
   responder: Responder;
   answers: AnswerSource;
   timings: LoopTimings;
@@ -65,12 +82,35 @@ export class Effects {
   private readonly running = new Set<Promise<void>>();
   /** The run has stopped: every turn is aborted, and so is any turn started after. */
   private stopped = false;
+  /** The fallback sentence's audio, made at start for when the synthesiser fails. */
+  private fallbackAudio: AudioChunk | undefined;
+  /** What failed in each turn handed to the machine as `failed`, until its fallback is said. */
+  private readonly failures = new Map<number, FailureKind>();
+  /** Turns saying their fallback: a failure then is not another fallback. */
+  private readonly failing = new Set<number>();
 
   constructor(private readonly deps: EffectsDeps) {}
 
   /** Async effects still running. */
   get pending(): number {
     return this.running.size;
+  }
+
+  /**
+   * Makes the fallback's audio while the synthesiser works, so a turn whose synthesis fails later
+   * still says why. A synthesiser that fails now leaves the failure tone (the start checks report it).
+   */
+  async prepare(signal: AbortSignal): Promise<void> {
+    if (this.deps.voice.render === undefined) return;
+    try {
+      this.fallbackAudio = await this.deps.voice.render(PROMPTS.failed, signal);
+    } catch (err) {
+      if (isGlassesError(err, 'E_ABORTED')) return;
+      this.deps.log.warn(
+        { code: isGlassesError(err) ? err.code : 'E_INTERNAL', err: messageOf(err) },
+        'the spoken fallback could not be made: a failed synthesis will sound the failure tone',
+      );
+    }
   }
 
   execute(effect: Effect): void {
@@ -106,18 +146,26 @@ export class Effects {
         this.turnAborts.delete(effect.turnId);
         return;
       case 'recognize':
-        this.spawn(() => this.recognize(effect.turnId, effect.utteranceId, effect.purpose));
+        // A failed check for "stop" must not end the answer it was listening over.
+        this.spawn(
+          () => this.recognize(effect.turnId, effect.utteranceId, effect.purpose),
+          effect.purpose === 'command' ? effect.turnId : undefined,
+        );
         return;
       case 'respond':
-        this.spawn(() => this.respond(effect.turnId, effect.intent));
+        this.spawn(() => this.respond(effect.turnId, effect.intent), effect.turnId);
         return;
       case 'ask':
-        this.spawn(() => this.ask(effect.turnId, effect.utteranceId));
+        this.spawn(() => this.ask(effect.turnId, effect.utteranceId), effect.turnId);
         return;
       case 'prompt':
+        if (effect.prompt === 'failed') {
+          this.spawn(() => this.fallback(effect.turnId));
+          return;
+        }
         this.spawn(async () => {
           await this.say(effect.turnId, PROMPTS[effect.prompt], 'prompt');
-        });
+        }, effect.turnId);
         return;
     }
   }
@@ -161,8 +209,11 @@ export class Effects {
     return c.signal;
   }
 
-  /** Runs an async effect in the background, reporting its failure instead of losing it. */
-  private spawn(work: () => Promise<void>): void {
+  /**
+   * Runs an async effect in the background, reporting its failure instead of losing it. A failure of
+   * `turnId`'s work ends that turn in the fallback (the machine ignores it once the turn is over).
+   */
+  private spawn(work: () => Promise<void>, turnId?: number): void {
     const p = work()
       .catch((err: unknown) => {
         if (isGlassesError(err, 'E_ABORTED')) return;
@@ -174,6 +225,9 @@ export class Effects {
           code,
           message: messageOf(err),
         });
+        if (turnId === undefined || this.failing.has(turnId)) return;
+        this.failures.set(turnId, failureKind(code));
+        this.deps.dispatch({ type: 'failed', turnId });
       })
       .finally(() => this.running.delete(p));
     this.running.add(p);
@@ -245,6 +299,53 @@ export class Effects {
     }
     await this.say(turnId, tracked(), 'answer-source', () => text);
     this.deps.responder.remember(text);
+  }
+
+  /**
+   * The turn's fallback: said like a prompt, or played from the audio made at start when synthesis
+   * is what failed, or nothing when the speaker is; then the turn is done. It never fails itself.
+   */
+  private async fallback(turnId: number): Promise<void> {
+    const { deps } = this;
+    let kind = this.failures.get(turnId) ?? 'other';
+    this.failures.delete(turnId);
+    this.failing.add(turnId);
+    try {
+      if (kind === 'other') {
+        try {
+          await this.say(turnId, PROMPTS.failed, 'prompt');
+          return;
+        } catch (err) {
+          if (isGlassesError(err, 'E_ABORTED')) return;
+          const code: ErrorCode = isGlassesError(err) ? err.code : 'E_INTERNAL';
+          deps.log.warn({ code, err: messageOf(err) }, 'the spoken fallback failed');
+          kind = failureKind(code) === 'playback' ? 'playback' : 'synthesis';
+        }
+      }
+      if (kind === 'synthesis') {
+        const atMs = Math.round(deps.audioMs());
+        const audio = this.fallbackAudio;
+        try {
+          await deps.voice.play(audio ?? failureTone(), this.turnSignal(turnId));
+          if (audio !== undefined) {
+            deps.onEvent({
+              type: 'say',
+              atMs,
+              turnId,
+              text: PROMPTS.failed,
+              source: 'prompt',
+              completed: true,
+            });
+          }
+        } catch (err) {
+          if (isGlassesError(err, 'E_ABORTED')) return;
+          deps.log.warn({ err: messageOf(err) }, 'the fallback could not be played');
+        }
+      }
+      deps.dispatch({ type: 'answer-done', turnId });
+    } finally {
+      this.failing.delete(turnId);
+    }
   }
 
   private async say(

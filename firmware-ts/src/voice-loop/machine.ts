@@ -11,6 +11,8 @@
  *
  * Barge-in: the wake phrase while understanding or answering aborts the turn and starts a new one;
  * "stop" heard while answering aborts the turn and goes idle. Events of an earlier turn are ignored.
+ * A turn whose work failed (recognition, an answer, synthesis, playback) is aborted and ends in a
+ * short spoken fallback, then idle: the wearer always hears that it did not work.
  */
 import type { Intent, IntentName } from '../speech/intents.js';
 
@@ -37,6 +39,7 @@ export type State =
   | { name: 'followUp'; turnId: number };
 
 export type TimerName = 'no-speech' | 'follow-up' | 'utterance-cap';
+const TIMERS: readonly TimerName[] = ['no-speech', 'follow-up', 'utterance-cap'];
 
 export type LoopEvent =
   /** `echo`: the runner found the phrase in the glasses' own reply playing at that moment. */
@@ -45,10 +48,12 @@ export type LoopEvent =
   | { type: 'utterance'; utteranceId: number }
   | { type: 'recognized'; turnId: number; utteranceId: number; accepted: boolean; intent: Intent | undefined }
   | { type: 'answer-done'; turnId: number }
-  | { type: 'timeout'; timer: TimerName; turnId: number };
+  | { type: 'timeout'; timer: TimerName; turnId: number }
+  /** Something the turn was doing failed (the runner has reported the error). */
+  | { type: 'failed'; turnId: number };
 
 /** Fixed things the loop says on its own. The runner turns them into words. */
-export type Prompt = 'no-speech' | 'too-long';
+export type Prompt = 'no-speech' | 'too-long' | 'failed';
 
 /**
  * An accepted intent the responder answers: every one but "stop", whose only handler is this machine
@@ -238,6 +243,15 @@ export function transition(state: State, event: LoopEvent, nextTurnId: number): 
         return { state: IDLE, effects: [{ type: 'cancel-capture' }] };
       }
       return stay;
+
+    case 'failed':
+      if (state.name === 'idle') return stay;
+      // Whatever else the turn had running stops; the fallback is said, then idle.
+      return answering(state.turnId, 'idle', { type: 'prompt', turnId: state.turnId, prompt: 'failed' }, [
+        { type: 'abort-turn', turnId: state.turnId },
+        { type: 'cancel-capture' },
+        ...TIMERS.map((timer) => ({ type: 'cancel-timer', timer }) as const),
+      ]);
   }
   return stay;
 }

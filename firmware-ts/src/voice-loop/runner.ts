@@ -58,7 +58,7 @@ export interface RunnerDeps {
   /** The endpointer's closing silences, for the reply latency. */
   silences: { shortMs: number; longMs: number };
   recognizer: CommandRecognizer;
-  voice: Pick<Voice, 'say' | 'play'>;
+  voice: Pick<Voice, 'say' | 'play'> & Partial<Pick<Voice, 'render'>>;
   responder: Responder;
   answers: AnswerSource;
   timings: LoopTimings;
@@ -168,6 +168,10 @@ export class VoiceLoopRunner {
     };
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
+    // Live, the glasses listen at once; on files the fallback is ready before the first chunk, so a
+    // run gives the same timeline every time.
+    const preparing = this.effects.prepare(signal);
+    if (this.deps.pace === 'file') await preparing;
     try {
       for await (const chunk of this.deps.mic.chunks(signal)) {
         for (const piece of framePieces(chunk)) {

@@ -246,3 +246,28 @@ describe('voice loop state machine', () => {
     expect(h.state).toEqual({ name: 'attending', turnId: 2, speaking: false });
   });
 });
+
+describe('a failed turn', () => {
+  it('is aborted and says the fallback from understanding, then goes idle', () => {
+    const h = new Harness();
+    h.send({ type: 'wake', phrase: 'hey_quark', echo: false });
+    h.send({ type: 'speech-start' });
+    h.send({ type: 'utterance', utteranceId: 1 });
+    expect(h.state.name).toBe('understanding');
+    const effects = h.send({ type: 'failed', turnId: 1 });
+    expect(h.state).toEqual({ name: 'answering', turnId: 1, then: 'idle' });
+    expect(effects).toContainEqual({ type: 'abort-turn', turnId: 1 });
+    expect(effects).toContainEqual({ type: 'prompt', turnId: 1, prompt: 'failed' });
+    h.send({ type: 'answer-done', turnId: 1 });
+    expect(h.state).toEqual(IDLE);
+  });
+
+  it('is ignored once the turn is over, or for an earlier turn', () => {
+    const h = new Harness();
+    expect(h.send({ type: 'failed', turnId: 1 })).toEqual([]);
+    h.send({ type: 'wake', phrase: 'hey_quark', echo: false });
+    h.send({ type: 'wake', phrase: 'hey_quark', echo: false });
+    expect(h.send({ type: 'failed', turnId: 7 })).toEqual([]);
+    expect(h.state.name).toBe('attending');
+  });
+});
