@@ -47,8 +47,12 @@ const configSchema = z
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-        /** `auto`: readable lines on a terminal, JSON otherwise (on the board, under systemd). */
-        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+        /**
+         * `auto`: readable lines on a terminal, JSON otherwise. `journal`: one line per entry with the
+         * syslog priority as a `<N>` prefix, which journald takes as the entry's priority (the unit
+         * sets it, so `journalctl -p err -u glasses` filters).
+         */
+        format: z.enum(['auto', 'json', 'pretty', 'journal']).default('auto'),
       })
       .strict()
       .prefault({}),

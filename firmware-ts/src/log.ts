@@ -28,6 +28,20 @@ export function createLogger(
   config: Pick<FrozenConfig['log'], 'level' | 'format'>,
   { loopMs, writeLine }: LoggerOptions = {},
 ): Log {
+  if (config.format === 'journal') {
+    const write = writeLine ?? ((line: string) => writeSync(2, `${line}\n`));
+    return pino(
+      {
+        level: config.level,
+        ...(loopMs === undefined ? {} : { mixin: () => ({ atMs: Math.round(loopMs()) }) }),
+      },
+      {
+        write: (json: string) => {
+          write(journalLogLine(JSON.parse(json) as Record<string, unknown>));
+        },
+      },
+    );
+  }
   const usePretty = config.format === 'pretty' || (config.format === 'auto' && process.stderr.isTTY);
   const options = {
     level: config.level,
@@ -74,6 +88,28 @@ export function timelineLogLine(entry: Record<string, unknown>): string {
     typeof msg === 'string' ? msg : '',
     rest === '' ? '' : `  (${rest})`,
   ].join('');
+}
+
+/** pino's levels as syslog priorities (sd-daemon(3): SD_CRIT 2, SD_ERR 3, SD_WARNING 4, SD_INFO 6, SD_DEBUG 7). */
+const PRIORITIES: Readonly<Record<number, number>> = { 10: 7, 20: 7, 30: 6, 40: 4, 50: 3, 60: 2 };
+
+/**
+ * A log entry as one journal line: `<priority>component: message  (fields)`. journald reads the
+ * prefix as the entry's priority and stamps the time itself (pid and host too), so they are left
+ * out; a newline would start an entry without a prefix, so there is none.
+ */
+export function journalLogLine(entry: Record<string, unknown>): string {
+  const { level, time: _time, pid: _pid, hostname: _host, component, msg, ...fields } = entry;
+  const priority = typeof level === 'number' ? (PRIORITIES[level] ?? 6) : 6;
+  const rest = Object.entries(fields)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(' ');
+  const text = [
+    typeof component === 'string' ? `${component}: ` : '',
+    typeof msg === 'string' ? msg : '',
+    rest === '' ? '' : `  (${rest})`,
+  ].join('');
+  return `<${priority}>${text.replace(/[\r\n]+/g, ' ')}`;
 }
 
 /** A logger that writes nothing, for unit tests and library use. */

@@ -33,3 +33,34 @@ describe('log lines on the loop clock', () => {
     expect(lines).toEqual([]);
   });
 });
+
+describe('log lines for the journal', () => {
+  it('one line per entry, the syslog priority first, so journalctl -p filters', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', format: 'journal' }, { writeLine: (l) => lines.push(l) });
+    const run = log.child({ component: 'run' });
+    run.error({ code: 'E_MIC_FAILED' }, 'microphone stopped');
+    run.warn('no camera');
+    run.info({ phrase: 'hey_quark' }, 'listening\nfor the phrase');
+    run.debug('detail');
+    log.fatal('gone');
+    expect(lines).toEqual([
+      '<3>run: microphone stopped  (code="E_MIC_FAILED")',
+      '<4>run: no camera',
+      '<6>run: listening for the phrase  (phrase="hey_quark")',
+      '<7>run: detail',
+      '<2>gone',
+    ]);
+  });
+
+  it('keeps its level and the loop time as a field', () => {
+    const lines: string[] = [];
+    const log = createLogger(
+      { level: 'info', format: 'journal' },
+      { loopMs: () => 1234.4, writeLine: (l) => lines.push(l) },
+    );
+    log.debug('hidden');
+    log.info('shown');
+    expect(lines).toEqual(['<6>shown  (atMs=1234)']);
+  });
+});

@@ -1,9 +1,11 @@
 /**
  * `glasses run`: the runtime. On the board: the ALSA microphone and speaker, live. On files: the same
  * loop, as fast as the pipeline allows, keeping time by the mic file's audio. With no capture device
- * (a dev machine, CI) it runs its embedded default: the bundled scenario of spoken requests.
+ * and no microphone configured (a dev machine, CI) it runs its embedded default: the bundled scenario
+ * of spoken requests (run-mode.ts decides). Under the board's service (--service) it is always live.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { isConfigured } from '../config.js';
 import { join, relative, resolve } from 'node:path';
 import { GlassesError } from '../errors.js';
 import {
@@ -21,6 +23,7 @@ import { Health } from '../health.js';
 import { PACKAGE_VERSION, SAMPLES_DIR } from '../paths.js';
 import { makePrivateDir } from '../util/private-file.js';
 import { boot, COMMON_USAGE, parse, untilInterrupted, type Command } from './command.js';
+import { runMode, serviceProblem } from './run-mode.js';
 import { Timeline } from './timeline.js';
 
 const SCENARIO = join(SAMPLES_DIR, 'scenario.wav');
@@ -32,7 +35,8 @@ const START_CHECKS_DEADLINE_MS = 30_000;
 export const runCommand: Command = {
   name: 'run',
   summary: 'the runtime: wake, listen, understand, answer (the bundled scenario when there is no microphone)',
-  usage: `Usage: glasses run                               the board's ALSA mic and speaker, or the demo
+  usage: `Usage: glasses run                               the configured or ALSA mic and speaker, or the demo
+       glasses run --service                     as the board's service: always live, no timeline
        glasses run --mic DEVICE [--speaker DEVICE]  other ALSA devices
        glasses run --mic FILE.wav --speaker OUT.wav [--camera IMAGE] [--json]
        glasses run --demo [--out DIR] [--json]
@@ -60,7 +64,11 @@ Options:
   --camera SOURCE     what the camera sees: a V4L2 device (/dev/video0), an image, a folder of images
                       (one per question, in name order) or a video (read at the audio's time);
                       default: config camera.device when it exists, the bundled photos in the demo
-  --demo              run the bundled scenario
+  --demo              run the bundled scenario (also the default where there is no capture device
+                      and audio.micDevice is not configured)
+  --service           how the board's unit and service script start it: live on audio.micDevice
+                      even where ALSA lists no capture device, never the demo, and no timeline on
+                      stdout (the journal); a file mic makes its health report fail
   --out DIR           where the demo writes its answers (default .demo/)
   --dev-cloud         use the development cloud for an empty cloud URL on a live run too
   --json              JSON lines instead of the timeline
@@ -73,6 +81,7 @@ ${COMMON_USAGE}`,
       speaker: { type: 'string' },
       camera: { type: 'string' },
       demo: { type: 'boolean' },
+      service: { type: 'boolean' },
       out: { type: 'string' },
       json: { type: 'boolean' },
       'show-content': { type: 'boolean' },
@@ -86,8 +95,18 @@ ${COMMON_USAGE}`,
     let loopMs = (): number => 0;
     const { config, log } = boot(values, { loopMs: () => loopMs() });
     const runLog = log.child({ component: 'run' });
-    const micIsFile = values.mic !== undefined && (values.mic.endsWith('.wav') || existsSync(values.mic));
-    const demo = values.demo === true || (values.mic === undefined && !hasCaptureDevice());
+    const service = values.service === true;
+    const micConfigured = isConfigured(config, 'audio.micDevice');
+    const micName = values.mic ?? (micConfigured ? config.audio.micDevice : undefined);
+    const mode = runMode({
+      demo: values.demo === true,
+      mic: micName,
+      micConfigured,
+      service,
+      captureDevice: hasCaptureDevice(),
+    });
+    const demo = mode === 'demo';
+    const micIsFile = mode === 'file';
     const pace = demo || micIsFile ? 'file' : 'live';
     const clock = createClock(pace);
 
@@ -107,7 +126,7 @@ ${COMMON_USAGE}`,
           'glasses run: with a file mic, give --speaker OUT.wav for what the glasses say',
         );
       }
-      micFile = values.mic;
+      micFile = micName;
       speakerFile = values.speaker;
     }
     const cameraSpec =
@@ -151,7 +170,12 @@ ${COMMON_USAGE}`,
           ? resolve('.glasses/dev-cloud/outbox')
           : resolve(config.orders.outboxDir);
     const showContent = pace === 'file' || values['show-content'] === true || log.isLevelEnabled('debug');
-    const timeline = new Timeline(out, values.json === true, showContent);
+    // Under the service stdout is the journal (or the script's log): events only when --json asks.
+    const timeline = new Timeline(
+      service && values.json !== true ? () => undefined : out,
+      values.json === true,
+      showContent,
+    );
     const loop = await createVoiceLoop(config, log, {
       mic,
       speaker,
@@ -167,10 +191,17 @@ ${COMMON_USAGE}`,
     const started = performance.now();
     try {
       for (const p of loop.problems) await health?.problem(`${p.code}: ${p.message}`);
+      const fileMic = serviceProblem(mode, service, micName);
+      if (fileMic !== undefined) {
+        runLog.error({}, fileMic);
+        await health?.problem(fileMic);
+      }
       await health?.set('modelsLoaded', true);
       health?.start();
-      // Only for the health report: a run that writes none starts at once.
-      if (health !== undefined) {
+      // A live run tries what it can at start (the voice exists, the speaker opens), so a bad
+      // tts.voice or a missing speaker is said now, not at the first answer; files and the demo
+      // start at once unless a health report wants them.
+      if (health !== undefined || pace === 'live') {
         const recognizer = createRecognizer(log);
         try {
           const checks = await runStartChecks({
@@ -183,7 +214,7 @@ ${COMMON_USAGE}`,
           for (const [part, c] of Object.entries(checks)) {
             if (c.checked && !c.ok) runLog.warn({ part, code: c.code, err: c.message }, 'start check failed');
           }
-          await health.checked(checks);
+          await health?.checked(checks);
         } finally {
           await recognizer.close();
         }

@@ -35,7 +35,7 @@ export interface ProvisionPlan {
 
 export const PROVISION_DEFAULTS = {
   user: 'glasses',
-  entry: ['dist/firmware-ts/src/cli.js', 'run'],
+  entry: ['dist/firmware-ts/src/cli.js', 'run', '--service'],
   unitDir: '/etc/systemd/system',
   stateDir: '/run/glasses-service',
   sudoersDir: '/etc/sudoers.d',

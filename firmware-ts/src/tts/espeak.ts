@@ -34,7 +34,8 @@ const DEFAULT_VOICE = 'en-us';
 const DEFAULT_WORDS_PER_MINUTE = 175;
 const DEFAULT_PITCH = 50;
 const INSTALL = 'install espeak-ng';
-const REINSTALL = 'check the voice name (espeak-ng --voices) or install espeak-ng and espeak-ng-data';
+const REINSTALL =
+  'check the voice name (config tts.voice; espeak-ng --voices lists them) or install espeak-ng and espeak-ng-data';
 // Names what is parsed in decodeWav's errors.
 const STDOUT_NAME = 'espeak-ng stdout';
 

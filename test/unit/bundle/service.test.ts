@@ -18,7 +18,7 @@ describe('glasses.service', () => {
   it('runs the current slot from the persistent data folder, with the health file under /run/glasses', () => {
     expect(section('Service')).toEqual(
       expect.arrayContaining([
-        'ExecStart=/usr/bin/node /opt/glasses/current/dist/firmware-ts/src/cli.js run',
+        'ExecStart=/usr/bin/node /opt/glasses/current/dist/firmware-ts/src/cli.js run --service',
         'WorkingDirectory=/opt/glasses/data',
         'Environment=GLASSES_HEALTH__FILE=/run/glasses/health.json',
         'RuntimeDirectory=glasses',

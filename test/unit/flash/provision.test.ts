@@ -38,7 +38,7 @@ describe('the unit --provision installs', () => {
     const lines = unit.split('\n');
     expect(lines).toEqual(
       expect.arrayContaining([
-        `ExecStart=${node} /srv/glasses-b7/current/dist/firmware-ts/src/cli.js run`,
+        `ExecStart=${node} /srv/glasses-b7/current/dist/firmware-ts/src/cli.js run --service`,
         'WorkingDirectory=/srv/glasses-b7/data',
         'ReadWritePaths=/srv/glasses-b7/data',
         'EnvironmentFile=-/srv/glasses-b7/data/glasses.env',
