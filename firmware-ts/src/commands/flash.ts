@@ -72,6 +72,10 @@ Board:
                         allowing the ssh user exactly the restart, status and log commands; safe to
                         repeat
   --service-user NAME   the user the runtime runs as (default ${PROVISION_DEFAULTS.user}; created if missing)
+  --service-script FILE where --init script's service script goes (default ${SERVICE_SCRIPT})
+  --service-state-dir DIR  the service script's pid file and log (default ${PROVISION_DEFAULTS.stateDir})
+  --unit-dir DIR        where the unit goes (default ${PROVISION_DEFAULTS.unitDir})
+  --sudoers-dir DIR     where the sudoers drop-in goes (default ${PROVISION_DEFAULTS.sudoersDir})
   --provision-key       on a board that trusts no key yet, install --public-key first (a flash never
                         replaces a key a board already trusts)
   --public-key FILE     the bundle signing public key (default ${DEFAULTS.publicKey})
@@ -100,6 +104,10 @@ ${COMMON_USAGE}`,
       'health-timeout-s': { type: 'string' },
       provision: { type: 'boolean' },
       'service-user': { type: 'string' },
+      'service-script': { type: 'string' },
+      'service-state-dir': { type: 'string' },
+      'unit-dir': { type: 'string' },
+      'sudoers-dir': { type: 'string' },
       'provision-key': { type: 'boolean' },
       'public-key': { type: 'string' },
       parallel: { type: 'string' },
@@ -136,7 +144,13 @@ ${COMMON_USAGE}`,
     const init = values.init ?? DEFAULTS.init;
     if (!(INIT_SYSTEMS as readonly string[]).includes(init))
       usage(`--init ${init}: expected ${INIT_SYSTEMS.join(' or ')}`);
-    const commands = initCommands(init as InitSystem);
+    for (const flag of ['service-script', 'service-state-dir', 'unit-dir', 'sudoers-dir'] as const) {
+      const v = values[flag];
+      if (v !== undefined && (!v.startsWith('/') || v === '/'))
+        usage(`--${flag} ${v}: give an absolute path below /`);
+    }
+    const serviceScript = values['service-script'] ?? SERVICE_SCRIPT;
+    const commands = initCommands(init as InitSystem, serviceScript);
     const ownRestart = values['restart-cmd'] !== undefined && values.init === undefined;
     const { log } = boot(values);
 
@@ -197,7 +211,12 @@ ${COMMON_USAGE}`,
                   root,
                   user: values['service-user'] ?? PROVISION_DEFAULTS.user,
                   healthFile,
-                  serviceScript: SERVICE_SCRIPT,
+                  serviceScript,
+                  ...(values['service-state-dir'] === undefined
+                    ? {}
+                    : { stateDir: values['service-state-dir'] }),
+                  ...(values['unit-dir'] === undefined ? {} : { unitDir: values['unit-dir'] }),
+                  ...(values['sudoers-dir'] === undefined ? {} : { sudoersDir: values['sudoers-dir'] }),
                 },
               }
             : {}),

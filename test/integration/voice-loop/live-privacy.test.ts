@@ -1,69 +1,27 @@
 /**
- * `glasses run` on the board's path, a microphone device: a file-backed ALSA capture device through
- * real arecord, the answer through real aplay. The board's unit sends the command's output to the
+ * `glasses run` on the board's path, a microphone device: the real-pace ALSA rig through real
+ * arecord, the answer through real aplay. The board's unit sends the command's output to the
  * journal, so what the wearer said and what the glasses answered must not be in it unless asked for.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../../firmware-ts/src/paths.js';
-import { makeAlsaFileDevices } from '../../helpers/alsa.js';
+import { runOnRig } from '../../helpers/live-run.js';
+import { spokenRequest } from '../../helpers/spoken-request.js';
 
-const CLI = join(PACKAGE_ROOT, 'dist', 'firmware-ts', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'live-privacy-'));
-let devices: Awaited<ReturnType<typeof makeAlsaFileDevices>>;
+let request: Int16Array;
 
-beforeAll(async () => {
-  devices = await makeAlsaFileDevices({
-    captureRaw: join(dir, 'capture.raw'),
-    playbackRaw: join(dir, 'playback.raw'),
-    dir,
-  });
-  // The default wake phrase, a pause, the request, then silence (the capture device repeats its end).
-  const wav = join(dir, 'request.wav');
-  execFileSync('sh', [
-    '-c',
-    `espeak-ng -v en-us -s 150 -w "${dir}/w.wav" "hey quark" && espeak-ng -v en-us -s 160 -w "${dir}/r.wav" "louder" && ` +
-      `sox -R -D "${dir}/w.wav" -r 16000 -c 1 -b 16 "${dir}/w16.wav" && sox -R -D "${dir}/r.wav" -r 16000 -c 1 -b 16 "${dir}/r16.wav" && ` +
-      `sox -R -D "${dir}/w16.wav" "|sox -n -r 16000 -c 1 -p trim 0 0.4" "${dir}/r16.wav" "${wav}" pad 1 3`,
-  ]);
-  const pcm = new Int16Array(readFileSync(wav).buffer.slice(44));
-  const raw = new Int16Array(pcm.length + 16000);
-  raw.set(pcm);
-  writeFileSync(join(dir, 'capture.raw'), Buffer.from(raw.buffer));
+beforeAll(() => {
+  request = spokenRequest(dir, 'louder');
 });
 
-/** `glasses run` on the capture device until it has said its answer (then SIGTERM): all it printed. */
-function runLive(extra: string[]): Promise<{ output: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    writeFileSync(join(dir, 'playback.raw'), '');
-    const child = spawn(
-      process.execPath,
-      [CLI, 'run', '--mic', devices.captureDevice, '--speaker', devices.playbackDevice, ...extra],
-      // A folder of its own: the live run's outbox goes under the working directory.
-      { cwd: mkdtempSync(join(dir, 'cwd-')), env: devices.env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    let stopped = false;
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const onData = (d: Buffer): void => {
-      output += d.toString();
-      // The say line is printed once the answer has been played.
-      if (!stopped && (/^\s*[\d.]+s\s+say\s/m.test(output) || /"type":"say"/.test(output))) {
-        stopped = true;
-        child.kill('SIGTERM');
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(deadline);
-      resolve({ output, code });
-    });
-  });
+let runs = 0;
+/** `glasses run` on the rig's microphone, spoken to once it listens, then SIGTERM: all it printed. */
+async function runLive(extra: string[]): Promise<{ output: string; code: number | null }> {
+  const run = await runOnRig(dir, request, `run${runs++}`, extra);
+  return { output: run.stdout + run.stderr, code: run.code };
 }
 
 describe('glasses run on a microphone device', () => {

@@ -7,16 +7,15 @@
  * - Without --service, a configured microphone is live too: not the demo.
  * - A file microphone under the service is not healthy; a voice that does not exist is said at start.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RIG_RATE_HZ, startAlsaRig, type AlsaRig } from '../../../firmware-ts/dev/alsa-rig/rig.js';
-import type { HealthReport } from '../../../firmware-ts/src/health.js';
+import { RIG_RATE_HZ } from '../../../firmware-ts/dev/alsa-rig/rig.js';
 import { SAMPLES_DIR } from '../../../firmware-ts/src/paths.js';
+import { readHealth, runOnRig, type LiveRun } from '../../helpers/live-run.js';
 import { rms, spokenRequest } from '../../helpers/spoken-request.js';
-import { CLI, glasses } from '../board/cli.js';
+import { glasses } from '../board/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'live-service-'));
 let request: Int16Array;
@@ -29,88 +28,15 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function readHealth(file: string): HealthReport | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as HealthReport;
-  } catch {
-    return undefined;
-  }
-}
-
-interface LiveRun {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-  /** The health report once the loop ran, before the stop. */
-  health: HealthReport | undefined;
-  /** What the speaker gave, and the rig sample the wearer started speaking at. */
-  heard: Int16Array;
-  spokeAt: number;
-  cwd: string;
-}
-
-/**
- * Starts `glasses run ARGS` on the rig, waits for its loop (the health report), says the request,
- * lets the answer play, then stops it with SIGTERM as the unit would.
- */
-async function runOnRig(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<LiveRun> {
-  const rig: AlsaRig = startAlsaRig({ dir: mkdtempSync(join(dir, `${name}-rig-`)) });
-  const cwd = mkdtempSync(join(dir, `${name}-cwd-`));
-  const healthFile = join(cwd, 'health.json');
-  const child = spawn(process.execPath, [CLI, 'run', ...args], {
-    cwd,
-    env: {
-      ...process.env,
-      ...rig.env,
-      GLASSES_AUDIO__MIC_DEVICE: rig.captureDevice,
-      GLASSES_AUDIO__SPEAKER_DEVICE: rig.playbackDevice,
-      GLASSES_HEALTH__FILE: healthFile,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const state = { exited: false };
-  void closed.then(() => {
-    state.exited = true;
-  });
-  try {
-    let health: HealthReport | undefined;
-    for (let i = 0; i < 900 && !state.exited; i++) {
-      health = readHealth(healthFile);
-      if (health?.loopRunning === true && health.micOpen) break;
-      await sleep(100);
-    }
-    if (state.exited || health?.loopRunning !== true)
-      throw new Error(`${name}: the loop never ran:\n${stderr}`);
-    const spokeAt = rig.say(request);
-    // The request, then the answer (about 2 s) and its aplay.
-    await rig.until((spokeAt / RIG_RATE_HZ) * 1000 + (request.length / RIG_RATE_HZ) * 1000 + 4000);
-    health = readHealth(healthFile);
-    child.kill('SIGTERM');
-    const code = await closed;
-    return { stdout, stderr, code, health, heard: rig.stop(), spokeAt, cwd };
-  } finally {
-    child.kill('SIGKILL');
-    rig.stop();
-  }
-}
-
 /** The answer: sound on the speaker after the wearer's last word (the request ends in 3 s of room). */
 function answerLevel(run: LiveRun): number {
-  const endOfWords = run.spokeAt + request.length - 3 * RIG_RATE_HZ;
+  const endOfWords = run.spokeAt + run.requestSamples - 3 * RIG_RATE_HZ;
   return rms(run.heard, endOfWords, run.heard.length);
 }
 
 describe('glasses run on the real-pace rig', () => {
   it('--service: live on the configured microphone, healthy, the answer heard; journal lines only', async () => {
-    const run = await runOnRig('service', ['--service'], { GLASSES_LOG__FORMAT: 'journal' });
+    const run = await runOnRig(dir, request, 'service', ['--service'], { GLASSES_LOG__FORMAT: 'journal' });
     expect(run.health).toMatchObject({
       ok: true,
       micOpen: true,
@@ -137,7 +63,7 @@ describe('glasses run on the real-pace rig', () => {
   }, 120_000);
 
   it('without --service, a configured microphone runs live, not the demo', async () => {
-    const run = await runOnRig('configured', []);
+    const run = await runOnRig(dir, request, 'configured', []);
     expect(run.health?.ok).toBe(true);
     expect(answerLevel(run)).toBeGreaterThan(300);
     expect(run.stdout).toMatch(/say\s+an answer made on the device/);
@@ -146,7 +72,7 @@ describe('glasses run on the real-pace rig', () => {
   }, 120_000);
 
   it('a tts.voice that does not exist is said at start, naming the setting', async () => {
-    const run = await runOnRig('bad-voice', [], {
+    const run = await runOnRig(dir, request, 'bad-voice', [], {
       GLASSES_TTS__VOICE: 'zz',
       GLASSES_LOG__FORMAT: 'json',
     });
