@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `glasses` command: one subcommand per capability, each with its own --help. */
 import { isGlassesError, messageOf } from './errors.js';
+import { failureLine } from './log.js';
 import { benchCommand } from './commands/bench.js';
 import { buildCommand } from './commands/build.js';
 import { devCloudCommand } from './compose/dev-cloud.js';
@@ -64,11 +65,11 @@ export async function main(
     return await command.run({ argv: rest, out });
   } catch (err) {
     if (isGlassesError(err)) {
-      process.stderr.write(`glasses ${name}: ${err.code}: ${err.message}\n`);
+      process.stderr.write(`${failureLine(`glasses ${name}: ${err.code}: ${err.message}`)}\n`);
       return err.code === 'E_USAGE' ? 2 : 1;
     }
     process.stderr.write(
-      `glasses ${name}: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : messageOf(err)}\n`,
+      `${failureLine(`glasses ${name}: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : messageOf(err)}`)}\n`,
     );
     return 1;
   }

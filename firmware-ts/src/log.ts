@@ -24,11 +24,23 @@ export interface LoggerOptions {
   writeLine?: (line: string) => void;
 }
 
+/** Set once a journal logger exists: the command's last words go to the same journal. */
+let journal = false;
+
+/**
+ * The line a command ends with on stderr when it fails: with the journal's error priority when the
+ * logs go there, so `journalctl -p err` shows why the runtime stopped, not only what it logged.
+ */
+export function failureLine(text: string): string {
+  return journal ? `<3>${text.replace(/[\r\n]+/g, ' ')}` : text;
+}
+
 export function createLogger(
   config: Pick<FrozenConfig['log'], 'level' | 'format'>,
   { loopMs, writeLine }: LoggerOptions = {},
 ): Log {
   if (config.format === 'journal') {
+    journal = true;
     const write = writeLine ?? ((line: string) => writeSync(2, `${line}\n`));
     return pino(
       {

@@ -223,6 +223,15 @@ ${COMMON_USAGE}`,
         const running = loop.runner.run(signal);
         await health?.set('loopRunning', true);
         await running;
+        // A live loop ends only when it is stopped: a microphone that ended (arecord exiting 0) is a
+        // failure, so the unit (Restart=on-failure) starts the runtime again instead of leaving the
+        // board deaf.
+        if (pace === 'live' && !signal.aborted) {
+          throw new GlassesError(
+            'E_MIC_FAILED',
+            `microphone ${mic.name}: the capture stream ended; the glasses stopped listening`,
+          );
+        }
       });
     } finally {
       await health?.stop();

@@ -7,7 +7,7 @@
  * - Without --service, a configured microphone is live too: not the demo.
  * - A file microphone under the service is not healthy; a voice that does not exist is said at start.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { RIG_RATE_HZ } from '../../../firmware-ts/dev/alsa-rig/rig.js';
 import { SAMPLES_DIR } from '../../../firmware-ts/src/paths.js';
 import { readHealth, runOnRig, type LiveRun } from '../../helpers/live-run.js';
 import { rms, spokenRequest } from '../../helpers/spoken-request.js';
+import { pathWithout } from '../../helpers/tools-path.js';
 import { glasses } from '../board/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'live-service-'));
@@ -112,5 +113,22 @@ describe('a file microphone under the service', () => {
     const r = await glasses(['run', '--service', '--demo']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/E_USAGE.*--demo and --service/);
+  });
+});
+
+describe('a live microphone that ends', () => {
+  it('fails the run (so the unit restarts it), its last line an error in the journal', async () => {
+    // An arecord that gives 2 s of silence, then exits 0, as a capture device that went away can.
+    const bin = pathWithout(mkdtempSync(join(dir, 'bin-')) + '/bin', 'arecord');
+    writeFileSync(join(bin, 'arecord'), '#!/bin/sh\nhead -c 64000 /dev/zero\nexit 0\n');
+    chmodSync(join(bin, 'arecord'), 0o755);
+    const r = await glasses(['run', '--service'], {
+      PATH: bin,
+      GLASSES_LOG__FORMAT: 'journal',
+      GLASSES_AUDIO__SPEAKER_DEVICE: 'glasses_no_speaker_here',
+    });
+    expect(r.code).toBe(1);
+    const last = r.stderr.trim().split('\n').at(-1) ?? '';
+    expect(last).toMatch(/^<3>glasses run: E_MIC_FAILED: microphone alsa:default: the capture stream ended/);
   });
 });
