@@ -1,6 +1,6 @@
 /**
- * A fresh board brought up as docs/boards.md says ("A board's first flash"): one
- * `glasses flash --provision --provision-key` of the real bundle, over a real OpenSSH server on
+ * A fresh board brought up as the README says ("A fresh board", and docs/boards.md): the bundle
+ * `glasses build` makes (the run's shared x64 one), then one `glasses flash --provision --provision-key`, over a real OpenSSH server on
  * 127.0.0.1, onto a board root in a temp folder. There is no systemd here, so `--init script`, and
  * the board's system folders (service script, its state, sudoers) are temp folders too. The board's
  * microphone and speaker are the real-pace ALSA rig, named in the board's settings file
