@@ -32,6 +32,8 @@ const QUICK_PEER_WARMUP = { settleMs: 1000, maxMs: 5000 };
 
 interface OwnPhraseResult {
   phrase: string;
+  /** The phrase ships a verifier (a second stage) beside its head. */
+  verifier: boolean;
   msPerFrame: number;
   headsMsPerFrame: number;
   /** The verifier runs only on frames the head passes: its cost is per trigger, not per frame. */
@@ -70,6 +72,8 @@ async function timedPass(
   /** Resident memory with the engine loaded. */
   rssMb: number;
   of: (kind: string) => { ms: number; runs: number };
+  /** A model of `kind` was loaded (a verifier that never ran still was). */
+  has: (kind: string) => boolean;
 }> {
   const timed: { model: TimedModel; kind: string }[] = [];
   const engine = await createWakeEngine(loadConfig({ env: {} }), silentLogger(), {
@@ -105,6 +109,7 @@ async function timedPass(
       frames: Math.floor(pcm.length / FRAME_SAMPLES),
       rssMb: process.memoryUsage().rss / 2 ** 20,
       of: (kind) => totals.get(kind) ?? { ms: 0, runs: 0 },
+      has: (kind) => totals.has(kind),
     };
   } finally {
     await engine.close();
@@ -120,6 +125,7 @@ async function measureOwnPhrase(quick: boolean): Promise<OwnPhraseResult> {
   const detections = run.detectionsAtMs.length;
   return {
     phrase: OWN_PHRASE,
+    verifier: run.has('wake-verifier'),
     msPerFrame: run.wallMs / run.frames,
     headsMsPerFrame: run.of('wake-head').ms / run.frames,
     verifierRuns: verifier.runs,
@@ -275,7 +281,7 @@ export async function benchWake(
   const o = result.ownPhrase;
   if (o !== undefined) {
     out(
-      `${o.phrase} (head + verifier) on ${OWN_AUDIO}: ${o.msPerFrame} ms/frame (${o.msPerFrameVsOneHead}x one head's), heads ${o.headsMsPerFrame} ms/frame; verifier ${o.verifierRuns} runs, ${o.verifierMsPerRun} ms a run, ${o.verifierMsPerTrigger} ms per detection (${o.detections})`,
+      `${o.phrase} (${o.verifier ? 'head + verifier' : 'its head alone'}) on ${OWN_AUDIO}: ${o.msPerFrame} ms/frame (${o.msPerFrameVsOneHead}x one head's), heads ${o.headsMsPerFrame} ms/frame; ${o.verifier ? `verifier ${o.verifierRuns} runs, ${o.verifierMsPerRun} ms a run, ${o.verifierMsPerTrigger} ms per detection` : 'no verifier'} (${o.detections} detections)`,
     );
   }
   return 0;
@@ -292,6 +298,7 @@ function ownPhraseSummary(
   const m = (f: (o: OwnPhraseResult) => number): number => median(own.map(f));
   return {
     phrase: first.phrase,
+    verifier: first.verifier,
     msPerFrame: round(
       m((o) => o.msPerFrame),
       3,

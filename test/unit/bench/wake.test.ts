@@ -44,6 +44,7 @@ function sides(
               headsMsPerFrame: ms * 0.3,
               own: {
                 phrase: 'hey_quark',
+                verifier: true,
                 msPerFrame: ms * 1.5,
                 headsMsPerFrame: ms * 0.5,
                 verifierRuns: 40,
