@@ -233,7 +233,7 @@ describe('glasses build, for real, both targets', () => {
       expect(existsSync(join(dir, 'firmware-ts/assets/samples/hey_quark.wav'))).toBe(true);
       const unit = readFileSync(join(dir, 'firmware-ts/assets/board/glasses.service'), 'utf8');
       expect(unit).toMatch(
-        /^ExecStart=\/usr\/bin\/node \/opt\/glasses\/current\/dist\/firmware-ts\/src\/cli\.js run$/m,
+        /^ExecStart=\/usr\/bin\/node \/opt\/glasses\/current\/dist\/firmware-ts\/src\/cli\.js run --service$/m,
       );
       for (const absent of [
         'node_modules/.package-lock.json',
