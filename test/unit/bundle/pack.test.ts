@@ -46,9 +46,13 @@ describe('packBundle', () => {
     const src = join(tempDir(), 'tree');
     const { longPath } = makeTree(src);
     const { file } = await packBundle(src, 'glasses-1.0.0-linux-x64', join(tempDir(), 'b.tar.gz'));
-    const listing = execFileSync('tar', ['-tvzf', file, '--numeric-owner', '--full-time'], {
-      encoding: 'utf8',
-    })
+    const listing = execFileSync(
+      'tar',
+      ['-tvzf', file, '--numeric-owner', '--full-time', '--quoting-style=literal'],
+      {
+        encoding: 'utf8',
+      },
+    )
       .trim()
       .split('\n');
     for (const line of listing) {
