@@ -10,6 +10,17 @@ import { RIG_RATE_HZ, startAlsaRig, type AlsaRig } from '../../firmware-ts/dev/a
 import type { HealthReport } from '../../firmware-ts/src/health.js';
 import { CLI } from '../integration/board/cli.js';
 
+/** A live runtime's health report when all is well: listening, and it could speak, understand and play at start. */
+export const HEALTHY_LIVE = {
+  ok: true,
+  micOpen: true,
+  loopRunning: true,
+  speech: { checked: true, ok: true },
+  recognizer: { checked: true, ok: true },
+  speaker: { checked: true, ok: true },
+  problems: [],
+} as const;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function readHealth(file: string): HealthReport | undefined {

@@ -4,7 +4,6 @@
  * file-backed playback device; and the answer that came out is run back through the recogniser,
  * which must hear the right words among close alternatives (a round trip, not a string compare).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,25 +14,15 @@ import { createAlsaMic, createClock, createSpeaker, createVoiceLoop } from '../.
 import { PocketsphinxRecognizer } from '../../../firmware-ts/src/speech/pocketsphinx.js';
 import type { RunEvent } from '../../../firmware-ts/src/voice-loop/runner.js';
 import { makeAlsaFileDevices } from '../../helpers/alsa.js';
+import { spokenRequest } from '../../helpers/spoken-request.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loop-alsa-'));
 let savedAlsaPath: string | undefined;
 let devices: Awaited<ReturnType<typeof makeAlsaFileDevices>>;
 
-/** The default wake phrase ("hey quark"), a short pause, the request, then silence; as raw S16_LE for the capture device. */
+/** The default wake phrase, a pause, the request, then silence, as raw S16_LE for the capture device. */
 function speakRequest(request: string): void {
-  const wav = join(dir, 'request.wav');
-  execFileSync('sh', [
-    '-c',
-    `espeak-ng -v en-us -s 150 -w "${dir}/w.wav" "hey quark" && espeak-ng -v en-us -s 160 -w "${dir}/r.wav" "${request}" && ` +
-      `sox -R -D "${dir}/w.wav" -r 16000 -c 1 -b 16 "${dir}/w16.wav" && sox -R -D "${dir}/r.wav" -r 16000 -c 1 -b 16 "${dir}/r16.wav" && ` +
-      `sox -R -D "${dir}/w16.wav" "|sox -n -r 16000 -c 1 -p trim 0 0.4" "${dir}/r16.wav" "${wav}" pad 1 3`,
-  ]);
-  writeRaw(wav);
-}
-
-function writeRaw(wav: string): void {
-  const pcm = new Int16Array(readFileSync(wav).buffer.slice(44));
+  const pcm = spokenRequest(dir, request);
   // At its end the capture device repeats its last period: end on silence.
   const raw = new Int16Array(pcm.length + 16000);
   raw.set(pcm);

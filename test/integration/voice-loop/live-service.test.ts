@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RIG_RATE_HZ } from '../../../firmware-ts/dev/alsa-rig/rig.js';
 import { SAMPLES_DIR } from '../../../firmware-ts/src/paths.js';
-import { readHealth, runOnRig, type LiveRun } from '../../helpers/live-run.js';
+import { HEALTHY_LIVE, readHealth, runOnRig, type LiveRun } from '../../helpers/live-run.js';
 import { rms, spokenRequest } from '../../helpers/spoken-request.js';
 import { pathWithout } from '../../helpers/tools-path.js';
 import { glasses } from '../board/cli.js';
@@ -38,15 +38,7 @@ function answerLevel(run: LiveRun): number {
 describe('glasses run on the real-pace rig', () => {
   it('--service: live on the configured microphone, healthy, the answer heard; journal lines only', async () => {
     const run = await runOnRig(dir, request, 'service', ['--service'], { GLASSES_LOG__FORMAT: 'journal' });
-    expect(run.health).toMatchObject({
-      ok: true,
-      micOpen: true,
-      loopRunning: true,
-      speech: { checked: true, ok: true },
-      recognizer: { checked: true, ok: true },
-      speaker: { checked: true, ok: true },
-      problems: [],
-    });
+    expect(run.health).toMatchObject(HEALTHY_LIVE);
     expect(answerLevel(run)).toBeGreaterThan(300);
     // Before the wearer spoke: the chime is not there, only the start check's silence.
     expect(rms(run.heard, 0, run.spokeAt)).toBeLessThan(50);
