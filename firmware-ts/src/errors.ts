@@ -237,6 +237,11 @@ export function isGlassesError(err: unknown, code?: ErrorCode): err is GlassesEr
 }
 
 /** The message of anything thrown, for wrapping foreign errors in a GlassesError. */
+/** The code of a coded error; E_INTERNAL for anything else. */
+export function codeOf(err: unknown): ErrorCode {
+  return isGlassesError(err) ? err.code : 'E_INTERNAL';
+}
+
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -39,35 +39,26 @@ export function createLogger(
   config: Pick<FrozenConfig['log'], 'level' | 'format'>,
   { loopMs, writeLine }: LoggerOptions = {},
 ): Log {
-  if (config.format === 'journal') {
-    journal = true;
-    const write = writeLine ?? ((line: string) => writeSync(2, `${line}\n`));
-    return pino(
-      {
-        level: config.level,
-        ...(loopMs === undefined ? {} : { mixin: () => ({ atMs: Math.round(loopMs()) }) }),
-      },
-      {
-        write: (json: string) => {
-          write(journalLogLine(JSON.parse(json) as Record<string, unknown>));
-        },
-      },
-    );
-  }
-  const usePretty = config.format === 'pretty' || (config.format === 'auto' && process.stderr.isTTY);
   const options = {
     level: config.level,
     base: { pid: process.pid },
     ...(loopMs === undefined ? {} : { mixin: () => ({ atMs: Math.round(loopMs()) }) }),
   };
-  if (usePretty && loopMs !== undefined) {
+  /** Each entry as one line of `format(entry)`, written at once. */
+  const lines = (format: (entry: Record<string, unknown>) => string): Log => {
     const write = writeLine ?? ((line: string) => writeSync(2, `${line}\n`));
     return pino(options, {
       write: (json: string) => {
-        write(timelineLogLine(JSON.parse(json) as Record<string, unknown>));
+        write(format(JSON.parse(json) as Record<string, unknown>));
       },
     });
+  };
+  if (config.format === 'journal') {
+    journal = true;
+    return lines(journalLogLine);
   }
+  const usePretty = config.format === 'pretty' || (config.format === 'auto' && process.stderr.isTTY);
+  if (usePretty && loopMs !== undefined) return lines(timelineLogLine);
   if (usePretty) {
     // Synchronous, in-thread: a transport worker would lose the last lines when the CLI exits early.
     return pino(options, pretty({ destination: 2, sync: true, ignore: 'pid,hostname' }));
@@ -91,15 +82,20 @@ const LEVELS: Readonly<Record<number, string>> = {
 export function timelineLogLine(entry: Record<string, unknown>): string {
   const { level, time: _time, pid: _pid, hostname: _host, atMs, component, msg, ...fields } = entry;
   const label = typeof level === 'number' ? (LEVELS[level] ?? String(level)) : 'info';
-  const rest = Object.entries(fields)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(' ');
+  const rest = fieldsText(fields);
   return [
     `${stamp(typeof atMs === 'number' ? atMs : 0)}  ${(typeof component === 'string' ? component : 'log').padEnd(9)} `,
     label === 'info' ? '' : `${label.toUpperCase()}: `,
     typeof msg === 'string' ? msg : '',
     rest === '' ? '' : `  (${rest})`,
   ].join('');
+}
+
+/** A log entry's own fields as `key=json` pairs, for the one-line formats. */
+function fieldsText(fields: Record<string, unknown>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(' ');
 }
 
 /** pino's levels as syslog priorities (sd-daemon(3): SD_CRIT 2, SD_ERR 3, SD_WARNING 4, SD_INFO 6, SD_DEBUG 7). */
@@ -113,9 +109,7 @@ const PRIORITIES: Readonly<Record<number, number>> = { 10: 7, 20: 7, 30: 6, 40: 
 export function journalLogLine(entry: Record<string, unknown>): string {
   const { level, time: _time, pid: _pid, hostname: _host, component, msg, ...fields } = entry;
   const priority = typeof level === 'number' ? (PRIORITIES[level] ?? 6) : 6;
-  const rest = Object.entries(fields)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(' ');
+  const rest = fieldsText(fields);
   const text = [
     typeof component === 'string' ? `${component}: ` : '',
     typeof msg === 'string' ? msg : '',

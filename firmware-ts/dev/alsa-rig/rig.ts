@@ -158,7 +158,6 @@ export function startAlsaRig(options: AlsaRigOptions = {}): AlsaRig {
   const t0 = performance.now();
   const elapsedMs = (): number => performance.now() - t0;
   const waiters: { ms: number; resolve: () => void }[] = [];
-  const readBuf = Buffer.alloc(PIPE_BYTES * 4);
 
   function feedCapture(due: number): void {
     while (due - fedSamples >= period) {
@@ -192,25 +191,28 @@ export function startAlsaRig(options: AlsaRigOptions = {}): AlsaRig {
   }
 
   function drainPlayback(due: number): void {
-    const bytes: number[] = [];
-    let want = (due - outSamples) * BYTES_PER_SAMPLE - (carry === undefined ? 0 : 1);
-    while (want > 0) {
-      let n: number;
+    if (due <= outSamples) return;
+    const want = (due - outSamples) * BYTES_PER_SAMPLE;
+    const got = Buffer.alloc(want);
+    let n = 0;
+    if (carry !== undefined) got[n++] = carry;
+    carry = undefined;
+    while (n < want) {
+      let r: number;
       try {
-        n = readSync(playbackFd, readBuf, 0, Math.min(want, readBuf.length), null);
+        r = readSync(playbackFd, got, n, want - n, null);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EAGAIN') break;
         throw err;
       }
-      if (n === 0) break;
-      for (let i = 0; i < n; i++) bytes.push(readBuf[i] ?? 0);
-      want -= n;
+      if (r === 0) break;
+      n += r;
     }
-    if (carry !== undefined) bytes.unshift(carry);
-    carry = bytes.length % 2 === 1 ? bytes.pop() : undefined;
+    // A sample split across reads waits for its other byte.
+    if (n % 2 === 1) carry = got[--n];
     const samples = new Int16Array(due - outSamples);
-    const got = Buffer.from(bytes);
-    for (let i = 0; i + 1 < got.length && i / 2 < samples.length; i += 2) samples[i / 2] = got.readInt16LE(i);
+    // Buffer.alloc is not pooled: offset 0, so 2-byte aligned.
+    samples.set(new Int16Array(got.buffer, got.byteOffset, n / BYTES_PER_SAMPLE));
     // Where nothing was played (or the player fell behind): silence, as a device's underrun gives.
     out.push(samples);
     outSamples = due;

@@ -9,7 +9,7 @@
  * when the speaker is what failed nothing can be heard, and the turn just ends.
  */
 import type { AudioChunk } from '../audio/chunk.js';
-import { isGlassesError, messageOf, type ErrorCode } from '../errors.js';
+import { codeOf, isGlassesError, messageOf, type ErrorCode } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CommandRecognizer } from '../speech/recognizer.js';
 import { earcon, failureTone } from '../tts/earcon.js';
@@ -107,7 +107,7 @@ export class Effects {
     } catch (err) {
       if (isGlassesError(err, 'E_ABORTED')) return;
       this.deps.log.warn(
-        { code: isGlassesError(err) ? err.code : 'E_INTERNAL', err: messageOf(err) },
+        { code: codeOf(err), err: messageOf(err) },
         'the spoken fallback could not be made: a failed synthesis will sound the failure tone',
       );
     }
@@ -217,7 +217,7 @@ export class Effects {
     const p = work()
       .catch((err: unknown) => {
         if (isGlassesError(err, 'E_ABORTED')) return;
-        const code: ErrorCode = isGlassesError(err) ? err.code : 'E_INTERNAL';
+        const code = codeOf(err);
         this.deps.log.error({ code, err: messageOf(err) }, 'voice loop effect failed');
         this.deps.onEvent({
           type: 'error',
@@ -317,7 +317,7 @@ export class Effects {
           return;
         } catch (err) {
           if (isGlassesError(err, 'E_ABORTED')) return;
-          const code: ErrorCode = isGlassesError(err) ? err.code : 'E_INTERNAL';
+          const code = codeOf(err);
           deps.log.warn({ code, err: messageOf(err) }, 'the spoken fallback failed');
           kind = failureKind(code) === 'playback' ? 'playback' : 'synthesis';
         }
